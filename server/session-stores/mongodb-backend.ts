@@ -1,0 +1,133 @@
+import { Binary, MongoClient, type Collection, type Filter } from 'mongodb'
+import type { SessionBackend, SessionRecord, StoredSession } from './session-backend'
+import { keysOf, type LogoutMatch } from './session-index'
+import { redactUrl } from './session-store-config'
+
+export interface MongoBackendOptions {
+  /** `mongodb://user:password@host:27017/?authSource=admin` (MONGODB_URI). */
+  uri: string
+  /** Default `auth0_sessions`. */
+  database: string
+  /** Default `sessions`; revocations go to `<collection>_revocations`. */
+  collection: string
+}
+
+interface SessionDocument {
+  _id: string
+  payload: Binary
+  /** A TTL index deletes the document once this date has passed. */
+  expiresAt: Date
+  sidKeys: string[]
+  subKey?: string
+  issKey?: string
+}
+
+interface RevocationDocument {
+  _id: string
+  revokedAt: number
+  expiresAt: Date
+}
+
+function toStoredSession(document: Pick<SessionDocument, '_id' | 'payload' | 'expiresAt'>): StoredSession {
+  return { id: document._id, sealed: Buffer.from(document.payload.buffer), expiresAt: Math.floor(document.expiresAt.getTime() / 1000) }
+}
+
+const fromSeconds = (seconds: number) => new Date(seconds * 1000)
+
+export class MongoBackend implements SessionBackend {
+  readonly location: string
+  readonly startHint = 'Start it with `docker compose up -d mongodb`, or check MONGODB_URI.'
+  readonly #options: MongoBackendOptions
+  #client: MongoClient | undefined
+  #indexes: Promise<void> | undefined
+
+  constructor(options: MongoBackendOptions) {
+    this.#options = options
+    this.location = `${redactUrl(options.uri)} (${options.database}.${options.collection})`
+  }
+
+  /** Connects on first use and creates the indexes once; a failed attempt is retried on the next call. */
+  async #collections(): Promise<{ sessions: Collection<SessionDocument>, revocations: Collection<RevocationDocument> }> {
+    this.#client ??= new MongoClient(this.#options.uri, { serverSelectionTimeoutMS: 2000, connectTimeoutMS: 2000 })
+    const db = this.#client.db(this.#options.database)
+    const sessions = db.collection<SessionDocument>(this.#options.collection)
+    const revocations = db.collection<RevocationDocument>(`${this.#options.collection}_revocations`)
+    this.#indexes ??= Promise.all([
+      sessions.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 }),
+      sessions.createIndex({ sidKeys: 1 }),
+      sessions.createIndex({ subKey: 1 }),
+      revocations.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 }),
+    ]).then(() => undefined, (error: unknown) => {
+      this.#indexes = undefined
+      throw error
+    })
+    await this.#indexes
+    return { sessions, revocations }
+  }
+
+  /**
+   * One document per session is atomic by itself. Against a revocation running at the same time,
+   * the write checks for it after writing: the revocation records itself before deleting, so either
+   * its delete sees this write or this check sees the revocation.
+   */
+  async write(record: SessionRecord): Promise<boolean> {
+    const { sessions, revocations } = await this.#collections()
+    await sessions.replaceOne({ _id: record.id }, {
+      payload: new Binary(record.sealed),
+      expiresAt: fromSeconds(record.expiresAt),
+      sidKeys: record.keys.sids,
+      ...(record.keys.sub && { subKey: record.keys.sub }),
+      ...(record.keys.iss && { issKey: record.keys.iss }),
+    }, { upsert: true })
+    const revoked = await revocations.findOne({ _id: { $in: keysOf(record.keys) }, revokedAt: { $gt: record.createdAt } }, { projection: { _id: 1 } })
+    if (!revoked) return true
+    await sessions.deleteOne({ _id: record.id })
+    return false
+  }
+
+  async read(id: string): Promise<StoredSession | undefined> {
+    const { sessions } = await this.#collections()
+    const document = await sessions.findOne({ _id: id }, { projection: { payload: 1, expiresAt: 1 } })
+    return document ? toStoredSession(document) : undefined
+  }
+
+  async remove(id: string): Promise<void> {
+    const { sessions } = await this.#collections()
+    await sessions.deleteOne({ _id: id })
+  }
+
+  async revoke(match: LogoutMatch, revokedKey: string, revokedAt: number, revocationSeconds: number): Promise<number> {
+    const { sessions, revocations } = await this.#collections()
+    await revocations.updateOne({ _id: revokedKey },
+      { $max: { revokedAt, expiresAt: fromSeconds(revokedAt + revocationSeconds) } }, { upsert: true })
+    const filter: Filter<SessionDocument> = {
+      ...(match.sid && { sidKeys: match.sid }),
+      ...(match.sub && { subKey: match.sub }),
+      ...(match.iss && { issKey: match.iss }),
+    }
+    const { deletedCount } = await sessions.deleteMany(filter)
+    return deletedCount
+  }
+
+  async listByUser(subKey: string): Promise<StoredSession[]> {
+    const { sessions } = await this.#collections()
+    const documents = await sessions.find({ subKey, expiresAt: { $gt: new Date() } }, { projection: { payload: 1, expiresAt: 1 } }).toArray()
+    return documents.map(toStoredSession)
+  }
+
+  /** MongoDB's TTL monitor deletes expired documents itself (about once a minute). */
+  async prune(): Promise<number> {
+    return 0
+  }
+
+  async ping(): Promise<void> {
+    await this.#collections()
+    await this.#client!.db(this.#options.database).command({ ping: 1 })
+  }
+
+  async close(): Promise<void> {
+    await this.#client?.close()
+    this.#client = undefined
+    this.#indexes = undefined
+  }
+}

@@ -1,0 +1,52 @@
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto'
+
+const IV_BYTES = 12
+const TAG_BYTES = 16
+const SALT = 'auth0-nuxt-session-store/v1'
+
+function deriveKey(secret: string, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, SALT, purpose, 32))
+}
+
+/**
+ * Encryption at rest for session payloads, and keyed hashes for index keys, both derived from one
+ * secret. A dump of the database then holds no token, e-mail or `sub`, and a payload copied to
+ * another session id does not decrypt (the id is the GCM additional data).
+ */
+export class SessionCrypto {
+  readonly #encryptionKey: Buffer
+  readonly #indexKey: Buffer
+
+  constructor(secret: string) {
+    this.#encryptionKey = deriveKey(secret, 'payload encryption')
+    this.#indexKey = deriveKey(secret, 'index keys')
+  }
+
+  /** AES-256-GCM; the result is iv | tag | ciphertext. */
+  seal(sessionId: string, plaintext: string): Buffer {
+    const iv = randomBytes(IV_BYTES)
+    const cipher = createCipheriv('aes-256-gcm', this.#encryptionKey, iv)
+    cipher.setAAD(Buffer.from(sessionId))
+    const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()])
+    return Buffer.concat([iv, cipher.getAuthTag(), ciphertext])
+  }
+
+  /** The plaintext, or undefined when the payload was tampered with, belongs to another id or another secret. */
+  open(sessionId: string, sealed: Buffer): string | undefined {
+    if (sealed.length < IV_BYTES + TAG_BYTES) return undefined
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.#encryptionKey, sealed.subarray(0, IV_BYTES))
+      decipher.setAAD(Buffer.from(sessionId))
+      decipher.setAuthTag(sealed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES))
+      return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8')
+    }
+    catch {
+      return undefined
+    }
+  }
+
+  /** HMAC-SHA256 of a claim, so an index can be searched by `sid` or `sub` without storing either. */
+  indexKey(claim: 'sid' | 'sub' | 'iss', value: string): string {
+    return `${claim}:${createHmac('sha256', this.#indexKey).update(`${claim}\0${value}`).digest('base64url')}`
+  }
+}

@@ -1,0 +1,27 @@
+import type { SessionStore, StateData } from '@auth0/auth0-nuxt'
+import type { SessionSummary } from './encrypted-session-store'
+import { SessionStoreUnavailableError } from './session-store-errors'
+
+/** Stands in when the configuration is wrong, so that every use says why instead of falling back to cookies. */
+export class UnavailableSessionStore implements SessionStore {
+  readonly name = 'unconfigured'
+  readonly location = 'nowhere'
+  readonly reason: string
+
+  constructor(reason: string) {
+    this.reason = reason
+  }
+
+  #fail(): never {
+    throw new SessionStoreUnavailableError(`The session store is not configured: ${this.reason}`)
+  }
+
+  async set(): Promise<void> { this.#fail() }
+  async get(): Promise<StateData | undefined> { this.#fail() }
+  async delete(): Promise<void> { this.#fail() }
+  async deleteByLogoutToken(): Promise<void> { this.#fail() }
+  async sessionsOf(): Promise<SessionSummary[]> { this.#fail() }
+  async prune(): Promise<number> { this.#fail() }
+  async ping(): Promise<void> { this.#fail() }
+  async close(): Promise<void> {}
+}
