@@ -4,7 +4,7 @@
 import { devIdpOptionsFromEnv, startDevIdp } from './index.mjs'
 
 try {
-  if (process.env.NODE_ENV !== 'production') process.loadEnvFile?.('.env')
+  process.loadEnvFile('.env') // values already in the environment win
 } catch { /* no .env: the defaults apply */ }
 
 try {
