@@ -7,14 +7,21 @@ export default defineNuxtConfig({
 
   modules: [
     ['@auth0/auth0-nuxt', {
+      // Read by the SDK once at start; SESSION_STORE picks the backend (see .env.example).
       sessionStoreFactoryPath: '~/server/utils/session-store-factory.ts',
     }],
   ],
 
   css: ['~/assets/css/main.css'],
+  app: {
+    head: {
+      title: 'Nuxt + Auth0, sessions on the server',
+      meta: [{ name: 'viewport', content: 'width=device-width, initial-scale=1' }],
+    },
+  },
 
   runtimeConfig: {
-    // Filled at run time from NUXT_AUTH0_DOMAIN, NUXT_AUTH0_CLIENT_ID, ... (see .env.example).
+    // Set at run time by NUXT_AUTH0_DOMAIN, NUXT_AUTH0_CLIENT_ID, ... (see .env.example).
     auth0: {
       domain: '',
       clientId: '',
@@ -22,6 +29,19 @@ export default defineNuxtConfig({
       sessionSecret: '',
       appBaseUrl: 'http://localhost:3000',
       audience: '',
+      // The SDK's defaults, overridable by NUXT_AUTH0_SESSION_CONFIGURATION_*; the session store
+      // reads the same variables, so cookie and store expire together.
+      sessionConfiguration: {
+        absoluteDuration: 259_200,
+        inactivityDuration: 86_400,
+        rolling: true,
+      },
     },
+  },
+
+  nitro: {
+    experimental: { tasks: true },
+    // PostgreSQL and the embedded store have no native expiry: delete expired rows every 10 minutes.
+    scheduledTasks: { '*/10 * * * *': ['session-store:prune'] },
   },
 })

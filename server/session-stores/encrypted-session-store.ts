@@ -12,6 +12,8 @@ export interface SessionSummary {
   sid: string | undefined
   createdAt: number
   expiresAt: number
+  /** The session holding the id token the caller passed: the one of this request. */
+  current: boolean
 }
 
 export interface EncryptedSessionStoreOptions {
@@ -73,12 +75,20 @@ export class EncryptedSessionStore implements SessionStore {
   }
 
   /** The user's live sessions, newest first, for the profile and demo pages. */
-  async sessionsOf(sub: string): Promise<SessionSummary[]> {
+  async sessionsOf(sub: string, currentIdToken?: string): Promise<SessionSummary[]> {
     const stored = await this.#call(() => this.#backend.listByUser(this.#crypto.indexKey('sub', sub)))
     return stored
       .flatMap((session) => {
         const state = this.#open(session)
-        return state ? [{ id: session.id, sid: state.internal.sid, createdAt: state.internal.createdAt, expiresAt: session.expiresAt }] : []
+        return state
+          ? [{
+              id: session.id,
+              sid: state.internal.sid,
+              createdAt: state.internal.createdAt,
+              expiresAt: session.expiresAt,
+              current: currentIdToken !== undefined && state.idToken === currentIdToken,
+            }]
+          : []
       })
       .sort((a, b) => b.createdAt - a.createdAt)
   }

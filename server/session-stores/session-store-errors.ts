@@ -1,13 +1,11 @@
-/**
- * The session store cannot answer (down, unreachable, misconfigured). Pages and API routes turn it
- * into a 503 whose message says which store, where, and what to run.
- */
-export class SessionStoreUnavailableError extends Error {
-  override readonly name = 'SessionStoreUnavailableError'
-  readonly statusCode = 503
-  readonly statusMessage = 'Session store unavailable'
+import { H3Error } from 'h3'
 
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options)
-  }
+/**
+ * The session store cannot answer (down, unreachable, misconfigured). An H3Error, so that pages
+ * and API routes answer 503 with this message (a plain Error would become an anonymous 500).
+ */
+export class SessionStoreUnavailableError extends H3Error {
+  override readonly name = 'SessionStoreUnavailableError'
+  override statusCode = 503
+  override statusMessage = 'Session store unavailable'
 }

@@ -12,8 +12,12 @@ export class UnavailableSessionStore implements SessionStore {
     this.reason = reason
   }
 
+  error(): SessionStoreUnavailableError {
+    return new SessionStoreUnavailableError(`The session store is not configured: ${this.reason}`)
+  }
+
   #fail(): never {
-    throw new SessionStoreUnavailableError(`The session store is not configured: ${this.reason}`)
+    throw this.error()
   }
 
   async set(): Promise<void> { this.#fail() }

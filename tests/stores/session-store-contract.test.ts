@@ -212,10 +212,12 @@ describe(`the ${storeName} session store`, () => {
     const newest = newStateData({ person })
     await store.set(newer, newest)
 
-    const sessions = await store.sessionsOf(person.sub)
+    const sessions = await store.sessionsOf(person.sub, newest.idToken)
 
     expect(sessions.map(session => session.id)).toEqual([newer, older])
-    expect(sessions[0]).toMatchObject({ sid: newest.internal.sid, createdAt: newest.internal.createdAt })
+    expect(sessions[0]).toMatchObject({ sid: newest.internal.sid, createdAt: newest.internal.createdAt, current: true })
+    expect(sessions[1]).toMatchObject({ current: false })
+    expect(JSON.stringify(sessions)).not.toContain(newest.idToken)
     await store.deleteByLogoutToken({ sub: person.sub })
     expect(await store.sessionsOf(person.sub)).toEqual([])
   })
