@@ -21,6 +21,11 @@ export default defineNuxtConfig({
   },
 
   runtimeConfig: {
+    public: {
+      // The local dev IdP's issuer, set by `npm run dev` and the e2e tests (NUXT_PUBLIC_DEV_IDP_URL);
+      // empty with a real Auth0 tenant. It turns on the back-channel logout demo's buttons.
+      devIdpUrl: '',
+    },
     // Set at run time by NUXT_AUTH0_DOMAIN, NUXT_AUTH0_CLIENT_ID, ... (see .env.example).
     auth0: {
       domain: '',

@@ -17,10 +17,10 @@ export interface LogoutMatch {
   iss?: string
 }
 
-interface IdTokenClaims { sid?: unknown, sub?: unknown, iss?: unknown }
+export interface IdTokenClaims { sid?: unknown, sub?: unknown, iss?: unknown }
 
 /** The id token was verified by the SDK at login; here it is only read. */
-function idTokenClaims(idToken: string | undefined): IdTokenClaims {
+export function idTokenClaims(idToken: string | undefined): IdTokenClaims {
   const payload = idToken?.split('.')[1]
   if (!payload) return {}
   try {

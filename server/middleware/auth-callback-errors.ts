@@ -1,0 +1,31 @@
+/**
+ * The SDK turns a failed login into a 500. Catch the two failures a user can cause, before the
+ * SDK's callback handler runs, and show a page that says what happened and offers to try again.
+ */
+const REASONS: Record<string, string> = {
+  access_denied: 'The login was cancelled, or the identity provider refused it.',
+  login_required: 'The identity provider asked you to sign in again.',
+  consent_required: 'The identity provider needs your consent before signing you in.',
+}
+
+export default defineEventHandler((event) => {
+  const callbackPath = useRuntimeConfig(event).public.auth0?.routes?.callback ?? '/auth/callback'
+  if (event.path.split('?')[0] !== callbackPath) return
+
+  const query = getQuery(event)
+  if (typeof query.error === 'string') {
+    throw createError({
+      statusCode: 401,
+      statusMessage: 'Login failed',
+      message: REASONS[query.error] ?? `The identity provider answered "${query.error.slice(0, 40)}".`,
+    })
+  }
+  // The SDK's transaction cookie (its default name; the Nuxt module does not change it).
+  if (!getCookie(event, '__a0_tx')) {
+    throw createError({
+      statusCode: 400,
+      statusMessage: 'Login failed',
+      message: 'This login expired or was started in another browser or tab.',
+    })
+  }
+})
