@@ -54,16 +54,16 @@ export function readSessionDurations(env: Env): SessionDurations {
   }
 }
 
+// The defaults are docker-compose.yml's development servers: fine on a laptop, never in production.
 function postgresConnectionString(env: Env): string {
   const url = read(env, 'DATABASE_URL')
   if (url) return url
   const host = read(env, 'PGHOST') ?? 'localhost'
   const port = read(env, 'PGPORT') ?? '5432'
   const user = encodeURIComponent(read(env, 'PGUSER') ?? 'postgres')
-  const password = read(env, 'PGPASSWORD')
+  const password = encodeURIComponent(read(env, 'PGPASSWORD') ?? 'postgres')
   const database = read(env, 'PGDATABASE') ?? 'auth0_sessions'
-  const credentials = password ? `${user}:${encodeURIComponent(password)}` : user
-  return `postgres://${credentials}@${host}:${port}/${database}`
+  return `postgres://${user}:${password}@${host}:${port}/${database}`
 }
 
 function backendConfig(kind: Exclude<SessionStoreKind, 'cookie'>, env: Env): BackendConfig {
@@ -79,7 +79,7 @@ function backendConfig(kind: Exclude<SessionStoreKind, 'cookie'>, env: Env): Bac
     case 'mongodb':
       return {
         kind,
-        uri: read(env, 'MONGODB_URI') ?? 'mongodb://localhost:27017',
+        uri: read(env, 'MONGODB_URI') ?? 'mongodb://root:mongodb@localhost:27017/?authSource=admin',
         database: read(env, 'MONGODB_DATABASE') ?? 'auth0_sessions',
         collection: read(env, 'MONGODB_COLLECTION') ?? 'sessions',
       }

@@ -16,8 +16,14 @@ describe('choosing the session store with SESSION_STORE', () => {
     expect(readSessionStoreConfig({ SESSION_STORE: 'redis', SESSION_STORE_SECRET: secret })).toMatchObject({
       backend: { url: 'redis://localhost:6379', keyPrefix: 'auth0:' },
     })
+    expect(readSessionStoreConfig({ SESSION_STORE: 'postgres', SESSION_STORE_SECRET: secret })).toMatchObject({
+      backend: { connectionString: 'postgres://postgres:postgres@localhost:5432/auth0_sessions', table: 'auth0_sessions' },
+    })
     expect(readSessionStoreConfig({ SESSION_STORE: 'Postgres', SESSION_STORE_SECRET: secret, PGHOST: 'db', PGUSER: 'app', PGPASSWORD: 'p@ss' })).toMatchObject({
-      kind: 'postgres', backend: { connectionString: 'postgres://app:p%40ss@db:5432/auth0_sessions', table: 'auth0_sessions' },
+      kind: 'postgres', backend: { connectionString: 'postgres://app:p%40ss@db:5432/auth0_sessions' },
+    })
+    expect(readSessionStoreConfig({ SESSION_STORE: 'mongodb', SESSION_STORE_SECRET: secret })).toMatchObject({
+      backend: { uri: 'mongodb://root:mongodb@localhost:27017/?authSource=admin' },
     })
     expect(readSessionStoreConfig({ SESSION_STORE: 'mongodb', SESSION_STORE_SECRET: secret, MONGODB_URI: 'mongodb://m:27017' })).toMatchObject({
       backend: { uri: 'mongodb://m:27017', database: 'auth0_sessions', collection: 'sessions' },

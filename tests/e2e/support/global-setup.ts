@@ -1,0 +1,81 @@
+// Before the e2e run: build the app once, then start every deployment (deployments.ts) — its dev
+// IdP, in this process, and its app servers, as processes. Returns the teardown that stops them all.
+import { spawn } from 'node:child_process'
+import { createWriteStream, mkdirSync } from 'node:fs'
+import { appendFile, readFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { appEnvForDevIdp, startDevIdp } from '../../../dev-idp/index.mjs'
+import { startAppServer, type AppServer } from './app-server'
+import {
+  APP_SESSION_SECRET, IDP_CLIENT_ID, IDP_CLIENT_SECRET, IDP_DATA_DIR, appServerURLs, deployments, storeSettings, type Deployment,
+} from './deployments'
+
+const logDir = resolve('test-results/servers')
+
+/** `nuxt build`, unless E2E_SKIP_BUILD=1 says .output already holds a build of the current code. */
+async function buildApp() {
+  if (process.env.E2E_SKIP_BUILD === '1') {
+    console.log('[e2e] E2E_SKIP_BUILD=1: testing the existing build in .output/')
+    return
+  }
+  const logPath = join(logDir, 'nuxt-build.log')
+  console.log(`[e2e] building the app (nuxt build, ~40 s; log: ${logPath})`)
+  const log = createWriteStream(logPath)
+  const child = spawn(process.execPath, ['node_modules/nuxt/bin/nuxt.mjs', 'build'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  child.stdout.pipe(log)
+  child.stderr.pipe(log)
+  const code = await new Promise<number | null>(done => child.once('exit', done))
+  if (code !== 0) {
+    const text = await readFile(logPath, 'utf8')
+    throw new Error(`nuxt build failed (exit code ${code}). The end of ${logPath}:\n${text.split('\n').slice(-40).join('\n')}`)
+  }
+}
+
+type Stop = () => Promise<void>
+type DevIdp = Awaited<ReturnType<typeof startDevIdp>>
+
+async function startIdp(deployment: Deployment, stops: Stop[]): Promise<DevIdp> {
+  const logPath = join(logDir, `dev-idp-${deployment.store}.log`)
+  const idp = await startDevIdp({
+    port: deployment.idpPort,
+    appBaseUrls: appServerURLs(deployment),
+    clientId: IDP_CLIENT_ID,
+    clientSecret: IDP_CLIENT_SECRET,
+    dataDir: IDP_DATA_DIR,
+    log: line => void appendFile(logPath, `${line}\n`),
+  })
+  stops.push(idp.close)
+  return idp
+}
+
+async function startAppServers(deployment: Deployment, idp: DevIdp, stops: Stop[]) {
+  await Promise.all(appServerURLs(deployment).map(async (url) => {
+    const env = {
+      ...storeSettings(deployment),
+      ...await appEnvForDevIdp(idp, { appBaseUrl: url, env: { NUXT_AUTH0_SESSION_SECRET: APP_SESSION_SECRET } }),
+    }
+    const server: AppServer = await startAppServer(url, env, join(logDir, `app-${deployment.store}-${new URL(url).port}.log`))
+    stops.push(server.stop)
+  }))
+}
+
+export default async function globalSetup() {
+  mkdirSync(logDir, { recursive: true })
+  await buildApp()
+  const stops: Stop[] = []
+  const stopAll = async () => {
+    await Promise.allSettled(stops.reverse().map(stop => stop()))
+  }
+  try {
+    // IdPs one by one (the first run generates the certificate and key they share), servers in parallel.
+    const idps: DevIdp[] = []
+    for (const deployment of deployments) idps.push(await startIdp(deployment, stops))
+    await Promise.all(deployments.map((deployment, index) => startAppServers(deployment, idps[index]!, stops)))
+  }
+  catch (error) {
+    await stopAll()
+    throw error
+  }
+  console.log(`[e2e] ready: ${deployments.map(d => `${d.store} ${appServerURLs(d).join(' + ')}`).join(', ')}; server logs in ${logDir}`)
+  return stopAll
+}
