@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config'
 const root = fileURLToPath(new URL('.', import.meta.url))
 
 /** The same store tests run once per backend, each against a real server, in its own namespace. */
-const storeEnv = {
+const storeEnv: Record<string, Record<string, string>> = {
   embedded: { EMBEDDED_STORE_DIR: '.data/test-sessions' },
   redis: { REDIS_URL: process.env.REDIS_URL ?? 'redis://localhost:6379', REDIS_KEY_PREFIX: 'auth0-test:' },
   postgres: {
@@ -20,7 +20,7 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
       ...Object.entries(storeEnv).map(([store, env]) => ({
-        extends: true,
+        extends: true as const,
         test: {
           name: store,
           // No MongoDB server here: its project runs one test that says so, reported as skipped.

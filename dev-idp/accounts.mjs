@@ -20,7 +20,7 @@ export function slugOf(name) {
 function avatarFor(slug) {
   const hue = [...slug].reduce((sum, char) => sum + char.charCodeAt(0) * 7, 0) % 360
   const svg = `<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 64 64'><rect width='64' height='64' rx='32' fill='hsl(${hue} 55% 45%)'/>`
-    + `<text x='32' y='42' font-family='sans-serif' font-size='28' fill='white' text-anchor='middle'>${slug[0].toUpperCase()}</text></svg>`
+    + `<text x='32' y='42' font-family='sans-serif' font-size='28' fill='white' text-anchor='middle'>${slug.charAt(0).toUpperCase()}</text></svg>`
   // Encoding only what a URL cannot hold keeps the id token (and a cookie session) small.
   return `data:image/svg+xml,${svg.replace(/[<>#%]/g, encodeURIComponent)}`
 }
@@ -32,7 +32,7 @@ function avatarFor(slug) {
 export function userClaims(slug) {
   return {
     sub: `dev|${slug}`,
-    name: slug.split('-').map((word) => word[0].toUpperCase() + word.slice(1)).join(' '),
+    name: slug.split('-').map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join(' '),
     nickname: slug,
     email: `${slug}@example.com`,
     email_verified: true,

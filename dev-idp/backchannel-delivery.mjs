@@ -39,7 +39,7 @@ function claimsOf(jwt) {
  * @returns {(url: string | URL, options: RequestInit & { dispatcher?: unknown }) => Promise<Response>}
  */
 export function loopbackFetch(log) {
-  return async (url, { dispatcher, ...options }) => {
+  return async (url, { dispatcher: _refusesLoopback, ...options }) => {
     const logoutToken = options.body instanceof URLSearchParams ? options.body.get('logout_token') : null
     if (!logoutToken) return fetch(url, options)
 

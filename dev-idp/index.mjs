@@ -41,9 +41,11 @@ import { errorPage, loginPage, logoutPage, signedOutPage } from './pages.mjs'
 
 export { suggestedUsers }
 
+const defaultAppBaseUrl = 'http://localhost:3000'
+
 export const devIdpDefaults = {
   port: 4400,
-  appBaseUrls: ['http://localhost:3000'],
+  appBaseUrls: [defaultAppBaseUrl],
   clientId: 'dev-client',
   clientSecret: 'dev-client-secret-for-local-development-only',
 }
@@ -74,7 +76,7 @@ export function devIdpOptionsFromEnv(env) {
  * @param {{ appBaseUrl?: string, env?: NodeJS.ProcessEnv }} [options]
  * @returns {Promise<Record<string, string>>}
  */
-export async function appEnvForDevIdp(idp, { appBaseUrl = idp.appBaseUrls[0], env = process.env } = {}) {
+export async function appEnvForDevIdp(idp, { appBaseUrl = idp.appBaseUrls[0] ?? defaultAppBaseUrl, env = process.env } = {}) {
   return {
     NUXT_AUTH0_DOMAIN: idp.domain,
     NUXT_AUTH0_CLIENT_ID: idp.clientId,
@@ -153,7 +155,7 @@ export async function startDevIdp(options = {}) {
       response_types: ['code'],
       redirect_uris: appBaseUrls.map((url) => `${url.replace(/\/$/, '')}/auth/callback`),
       post_logout_redirect_uris: appBaseUrls,
-      backchannel_logout_uri: `${appBaseUrls[0].replace(/\/$/, '')}/auth/backchannel-logout`,
+      backchannel_logout_uri: `${(appBaseUrls[0] ?? '').replace(/\/$/, '')}/auth/backchannel-logout`,
       // Without it the logout token (and the id token) would carry no `sid`.
       backchannel_logout_session_required: true,
       id_token_signed_response_alg: 'RS256',

@@ -1,4 +1,3 @@
-import type { SessionStore } from '@auth0/auth0-nuxt'
 import { EmbeddedBackend } from '../session-stores/embedded-backend'
 import { EncryptedSessionStore } from '../session-stores/encrypted-session-store'
 import { MongoBackend } from '../session-stores/mongodb-backend'

@@ -4,7 +4,6 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createSessionStore } from '~/server/utils/session-store-factory'
 import type { EncryptedSessionStore } from '~/server/session-stores/encrypted-session-store'
-import { SessionStoreUnavailableError } from '~/server/session-stores/session-store-errors'
 import { rawBackend } from '../support/raw-backend'
 import { ISSUER, newPerson, newSessionId, newStateData } from '../support/state-data'
 
