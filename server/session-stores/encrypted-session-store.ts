@@ -119,7 +119,7 @@ export class EncryptedSessionStore implements SessionStore {
     }
     catch (error) {
       if (error instanceof SessionStoreUnavailableError) throw error
-      const reason = error instanceof Error ? error.message : String(error)
+      const reason = (error instanceof Error ? error.message : String(error)).replace(/\.$/, '')
       throw new SessionStoreUnavailableError(
         `The ${this.name} session store at ${this.#backend.location} did not answer: ${reason}. ${this.#backend.startHint}`,
         { cause: error })

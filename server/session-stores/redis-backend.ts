@@ -115,6 +115,7 @@ export class RedisBackend implements SessionBackend {
   readonly startHint = 'Start it with `docker compose up -d redis`, or check REDIS_URL.'
   readonly #options: RedisBackendOptions
   #client: (Redis & SessionScripts) | undefined
+  #connectionError: string | undefined
 
   constructor(options: RedisBackendOptions) {
     this.#options = options
@@ -130,13 +131,12 @@ export class RedisBackend implements SessionBackend {
       maxRetriesPerRequest: 1,
       retryStrategy: attempt => Math.min(attempt * 200, 2000),
     })
-    let lastError = ''
     client.on('error', (error: Error) => {
       // ioredis reports every reconnect attempt; say it once per distinct error, not every 2 s.
-      if (error.message !== lastError) console.error(`[session-store] redis at ${this.location}: ${error.message}`)
-      lastError = error.message
+      if (error.message !== this.#connectionError) console.error(`[session-store] redis at ${this.location}: ${error.message}`)
+      this.#connectionError = error.message
     })
-    client.on('ready', () => { lastError = '' })
+    client.on('ready', () => { this.#connectionError = undefined })
     client.defineCommand('writeSession', { numberOfKeys: 0, lua: WRITE })
     client.defineCommand('removeSession', { numberOfKeys: 0, lua: REMOVE })
     client.defineCommand('revokeSessions', { numberOfKeys: 0, lua: REVOKE })
@@ -145,34 +145,47 @@ export class RedisBackend implements SessionBackend {
     return this.#client
   }
 
+  /** Runs a command; when ioredis gives up for want of a connection, says why it had none. */
+  async #run<T>(command: (redis: Redis & SessionScripts) => Promise<T>): Promise<T> {
+    try {
+      return await command(this.#redis)
+    }
+    catch (error) {
+      if (error instanceof Error && error.name === 'MaxRetriesPerRequestError') {
+        throw new Error(`no connection (${this.#connectionError ?? 'the connection was lost'})`, { cause: error })
+      }
+      throw error
+    }
+  }
+
   #sessionKey(id: string): string {
     return `${this.#options.keyPrefix}session:${id}`
   }
 
   async write(record: SessionRecord): Promise<boolean> {
     const ttl = Math.max(1, record.expiresAt - nowInSeconds())
-    const written = await this.#redis.writeSession(
-      this.#options.keyPrefix, record.id, record.sealed, record.expiresAt, ttl, record.createdAt, joinKeys(record))
+    const written = await this.#run(redis => redis.writeSession(
+      this.#options.keyPrefix, record.id, record.sealed, record.expiresAt, ttl, record.createdAt, joinKeys(record)))
     return written === 1
   }
 
   async read(id: string): Promise<StoredSession | undefined> {
-    const [sealed, expiresAt] = await this.#redis.hmgetBuffer(this.#sessionKey(id), 'p', 'e')
+    const [sealed, expiresAt] = await this.#run(redis => redis.hmgetBuffer(this.#sessionKey(id), 'p', 'e'))
     if (!sealed || !expiresAt) return undefined
     return { id, sealed, expiresAt: Number(expiresAt.toString()) }
   }
 
   async remove(id: string): Promise<void> {
-    await this.#redis.removeSession(this.#options.keyPrefix, id)
+    await this.#run(redis => redis.removeSession(this.#options.keyPrefix, id))
   }
 
   revoke(match: LogoutMatch, revokedKey: string, revokedAt: number, revocationSeconds: number): Promise<number> {
-    return this.#redis.revokeSessions(
-      this.#options.keyPrefix, match.sid ?? '', match.sub ?? '', match.iss ?? '', revokedKey, revokedAt, revocationSeconds)
+    return this.#run(redis => redis.revokeSessions(
+      this.#options.keyPrefix, match.sid ?? '', match.sub ?? '', match.iss ?? '', revokedKey, revokedAt, revocationSeconds))
   }
 
   async listByUser(subKey: string): Promise<StoredSession[]> {
-    const flat = await this.#redis.listSessionsBuffer(this.#options.keyPrefix, subKey)
+    const flat = await this.#run(redis => redis.listSessionsBuffer(this.#options.keyPrefix, subKey))
     const sessions: StoredSession[] = []
     for (let i = 0; i < flat.length; i += 3) {
       sessions.push({ id: flat[i]!.toString(), sealed: flat[i + 1]!, expiresAt: Number(flat[i + 2]!.toString()) })
@@ -186,7 +199,7 @@ export class RedisBackend implements SessionBackend {
   }
 
   async ping(): Promise<void> {
-    await this.#redis.ping()
+    await this.#run(redis => redis.ping())
   }
 
   async close(): Promise<void> {
