@@ -47,7 +47,8 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     const request = await playwright.request.newContext({
       baseURL: idpURL(deployment),
       ignoreHTTPSErrors: true,
-      extraHTTPHeaders: { authorization: `Bearer ${IDP_CLIENT_SECRET}` },
+      // A fresh connection per call: a reused keep-alive socket can be closed by the IdP as the request leaves.
+      extraHTTPHeaders: { authorization: `Bearer ${IDP_CLIENT_SECRET}`, connection: 'close' },
     })
     await use(new DevIdpAdmin(request))
     await request.dispose()

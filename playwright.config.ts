@@ -1,0 +1,47 @@
+import { existsSync } from 'node:fs'
+import { defineConfig } from '@playwright/test'
+import { chromium } from 'playwright-core'
+import { deployments } from './tests/e2e/support/deployments'
+import type { DeploymentOptions } from './tests/e2e/support/fixtures'
+
+/**
+ * Playwright's own Chromium when it is installed (`npx playwright install chromium`); otherwise the
+ * system's, e.g. Debian's /usr/bin/chromium. PLAYWRIGHT_CHROMIUM_EXECUTABLE names another one.
+ */
+function chromiumLaunchOptions() {
+  const executablePath = process.env.PLAYWRIGHT_CHROMIUM_EXECUTABLE
+    || (existsSync(chromium.executablePath()) ? undefined : '/usr/bin/chromium')
+  if (!executablePath) return {}
+  return {
+    executablePath,
+    // A distribution's Chromium runs as root in containers and would phone home on start.
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  }
+}
+
+/** One project per session store: the same stories, each against an app server using that store. */
+export default defineConfig<DeploymentOptions>({
+  testDir: './tests/e2e',
+  tsconfig: './tests/e2e/tsconfig.json',
+  globalSetup: './tests/e2e/support/global-setup.ts',
+  fullyParallel: true,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  workers: 2,
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  reporter: [['list'], ['html', { outputFolder: 'playwright-report', open: 'never' }]],
+  use: {
+    ignoreHTTPSErrors: true, // the dev IdP's self-signed certificate
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    launchOptions: chromiumLaunchOptions(),
+  },
+  projects: deployments.map(deployment => ({
+    name: deployment.store,
+    use: { baseURL: deployment.appURL, deployment },
+    // Two app servers on one store: only the Redis deployment has them.
+    testIgnore: deployment.peerAppURL ? undefined : /load-balanced\.spec\.ts/,
+  })),
+})
