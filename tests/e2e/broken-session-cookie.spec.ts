@@ -2,7 +2,7 @@ import type { Page } from '@playwright/test'
 import { APP_SESSION_SECRET } from './support/deployments'
 import { expect, test } from './support/fixtures'
 import { SESSION_COOKIE, sessionCookieValue } from './support/session-cookie'
-import { currentSessionOf, expectSignedOut, signIn } from './support/sign-in'
+import { currentSessionOf, expectSignedIn, expectSignedOut, signIn } from './support/sign-in'
 
 async function replaceSessionCookie(page: Page, value: string) {
   await page.context().addCookies([{ name: SESSION_COOKIE, value, domain: 'localhost', path: '/', httpOnly: true, secure: true, sameSite: 'Lax' }])
@@ -41,8 +41,13 @@ test('a tampered session cookie is treated as signed out', async ({ page, user }
 test('an expired session cookie is treated as signed out, not as a server error', async ({ page, user }) => {
   await signIn(page, user)
   const session = await currentSessionOf(page)
-  const anHourAgo = Math.floor(Date.now() / 1000) - 3600
-  // The cookie the app itself made for this session, had it expired an hour ago.
-  await replaceSessionCookie(page, await sessionCookieValue(session.id, anHourAgo, APP_SESSION_SECRET))
+  const now = Math.floor(Date.now() / 1000)
+
+  // The cookie the app itself would make for this session: accepted while it has not expired...
+  await replaceSessionCookie(page, await sessionCookieValue(session.id, now + 3600, APP_SESSION_SECRET))
+  await expectSignedIn(page, user)
+
+  // ...and the same cookie, had it expired an hour ago.
+  await replaceSessionCookie(page, await sessionCookieValue(session.id, now - 3600, APP_SESSION_SECRET))
   await expectTreatedAsSignedOut(page)
 })

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { repoRoot } from './deployments'
 
 export interface AppServer {
   url: string
@@ -25,6 +26,7 @@ function exited(child: ChildProcess): Promise<void> {
 export async function startAppServer(url: string, env: Record<string, string>, logPath: string): Promise<AppServer> {
   const log = createWriteStream(logPath)
   const child = spawn(process.execPath, [serverEntry], {
+    cwd: repoRoot,
     env: { ...process.env, ...env, PORT: new URL(url).port },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

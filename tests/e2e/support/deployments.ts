@@ -1,7 +1,8 @@
 // What the e2e run deploys, one deployment per session store: an app server (two for Redis, as
 // behind a load balancer) and the dev IdP it signs in at. playwright.config.ts makes one project
 // of each; global-setup.ts starts them. Fixed ports, so the config knows each project's baseURL.
-import { resolve } from 'node:path'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 export type StoreName = 'embedded' | 'redis' | 'postgres' | 'mongodb'
 
@@ -16,6 +17,10 @@ export interface Deployment {
   storeEnv: Record<string, string>
 }
 
+/** The project's root, whatever directory Playwright was started from. */
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
+const underRoot = (path: string) => join(repoRoot, path)
+
 /** The app's cookie secret: the tests need it to forge an expired session cookie the app itself could have made. */
 export const APP_SESSION_SECRET = 'e2e-only-app-session-secret-not-for-production'
 export const SESSION_STORE_SECRET = 'e2e-only-session-store-secret-not-for-production'
@@ -23,13 +28,13 @@ export const IDP_CLIENT_ID = 'dev-client'
 /** The dev IdP's client secret, also the bearer token of its admin routes. */
 export const IDP_CLIENT_SECRET = 'e2e-only-dev-idp-client-secret'
 /** The e2e IdPs' certificate and signing key (generated on first run, gitignored). */
-export const IDP_DATA_DIR = resolve('.data/e2e-idp')
+export const IDP_DATA_DIR = underRoot('.data/e2e-idp')
 
 const localhost = (port: number) => `http://localhost:${port}`
 
 function allDeployments(): Deployment[] {
   const deployments: Deployment[] = [
-    { store: 'embedded', appURL: localhost(3101), idpPort: 4501, storeEnv: { EMBEDDED_STORE_DIR: resolve('.data/e2e-sessions') } },
+    { store: 'embedded', appURL: localhost(3101), idpPort: 4501, storeEnv: { EMBEDDED_STORE_DIR: underRoot('.data/e2e-sessions') } },
     {
       store: 'redis',
       appURL: localhost(3102),

@@ -3,14 +3,14 @@
 import { spawn } from 'node:child_process'
 import { createWriteStream, mkdirSync } from 'node:fs'
 import { appendFile, readFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { appEnvForDevIdp, startDevIdp } from '../../../dev-idp/index.mjs'
 import { startAppServer, type AppServer } from './app-server'
 import {
-  APP_SESSION_SECRET, IDP_CLIENT_ID, IDP_CLIENT_SECRET, IDP_DATA_DIR, appServerURLs, deployments, storeSettings, type Deployment,
+  APP_SESSION_SECRET, IDP_CLIENT_ID, IDP_CLIENT_SECRET, IDP_DATA_DIR, appServerURLs, repoRoot, deployments, storeSettings, type Deployment,
 } from './deployments'
 
-const logDir = resolve('test-results/servers')
+const logDir = join(repoRoot, 'test-results/servers')
 
 /** `nuxt build`, unless E2E_SKIP_BUILD=1 says .output already holds a build of the current code. */
 async function buildApp() {
@@ -21,7 +21,7 @@ async function buildApp() {
   const logPath = join(logDir, 'nuxt-build.log')
   console.log(`[e2e] building the app (nuxt build, ~40 s; log: ${logPath})`)
   const log = createWriteStream(logPath)
-  const child = spawn(process.execPath, ['node_modules/nuxt/bin/nuxt.mjs', 'build'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['node_modules/nuxt/bin/nuxt.mjs', 'build'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
   child.stdout.pipe(log)
   child.stderr.pipe(log)
   const code = await new Promise<number | null>(done => child.once('exit', done))
