@@ -1,0 +1,72 @@
+// Runs the sections named on the command line (operations, anchors, scaling, requests), or all of them.
+import { cpus, loadavg } from 'node:os'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { anchors } from './anchors'
+import { STORE_KINDS, unreachable, type StoreKind } from './backends'
+import { requestsAndMemory } from './requests'
+import { scaling } from './scaling'
+import { storeOperations } from './store-operations'
+import { formatTable, type Table } from './table'
+
+interface Section {
+  name: string
+  title: string
+  run: (kinds: StoreKind[]) => Promise<Table[]>
+}
+
+const SECTIONS: Section[] = [
+  { name: 'operations', title: '1. Store operations', run: storeOperations },
+  { name: 'anchors', title: '2. Anchors: the usual express-session stores', run: anchors },
+  { name: 'scaling', title: '3. Scaling with the number of stored sessions', run: scaling },
+  { name: 'requests', title: '4. Whole requests, and 5. memory', run: requestsAndMemory },
+]
+
+const wanted = process.argv.slice(2)
+const unknown = wanted.filter(name => !SECTIONS.some(section => section.name === name))
+if (unknown.length) throw new Error(`Unknown bench section ${unknown.join(', ')}; the sections are: ${SECTIONS.map(section => section.name).join(', ')}.`)
+
+const started = performance.now()
+const date = new Date()
+// The load average says whether something else ran meanwhile: every figure is only as quiet as the machine.
+const machine = { date: date.toISOString(), node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadAverageAtStart: loadavg()[0]! }
+const header = `Run ${machine.date} on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; load average ${machine.loadAverageAtStart.toFixed(1)} at start.`
+console.log(header)
+
+const kinds: StoreKind[] = []
+const skipped: string[] = []
+for (const kind of STORE_KINDS) {
+  const reason = await unreachable(kind)
+  if (reason) skipped.push(`${kind} skipped: ${reason}`)
+  else kinds.push(kind)
+}
+for (const line of skipped) console.log(line)
+
+const results: { title: string, tables: Table[] }[] = []
+const printed: string[] = [header, ...skipped.map(line => `${line}.`)]
+for (const section of SECTIONS.filter(section => !wanted.length || wanted.includes(section.name))) {
+  console.log(`\n### ${section.title}\n`)
+  printed.push(`\n### ${section.title}\n`)
+  const sectionStarted = performance.now()
+  const tables = await section.run(kinds)
+  for (const table of tables) {
+    const text = formatTable(table)
+    console.log(`${text}\n`)
+    printed.push(`${text}\n`)
+  }
+  console.log(`(${section.name}: ${((performance.now() - sectionStarted) / 1000).toFixed(0)} s)`)
+  results.push({ title: section.title, tables })
+}
+
+const totalSeconds = (performance.now() - started) / 1000
+const loadAverageAtEnd = loadavg()[0]!
+const footer = `Total run time: ${totalSeconds.toFixed(0)} s; load average ${loadAverageAtEnd.toFixed(1)} at the end.`
+console.log(`\n${footer}`)
+printed.push(footer)
+
+const directory = new URL('results/', import.meta.url)
+await mkdir(directory, { recursive: true })
+const file = new URL(`${date.toISOString().replaceAll(':', '-').slice(0, 19)}.json`, directory)
+await writeFile(file, `${JSON.stringify({ ...machine, loadAverageAtEnd, totalSeconds, skipped, sections: results }, null, 2)}\n`)
+// Only a complete run replaces the example the README points to.
+if (!wanted.length) await writeFile(new URL('latest.md', directory), `${printed.join('\n')}\n`)
+console.log(`Figures written to bench/results/${file.pathname.split('/').pop()}`)
