@@ -1,4 +1,5 @@
 import { expect, test } from './support/fixtures'
+import { logoutTokenClaims, signedByIdp } from './support/logout-tokens'
 import { currentSessionOf, expectSignedIn, expectSignedOut, signIn } from './support/sign-in'
 
 test('when the IdP ends the user\'s session, the app forgets it and the next page shows them signed out', async ({ page, user, idp, store, deployment }) => {
@@ -42,4 +43,26 @@ test('one user on two devices: ending one device\'s IdP session signs out that d
 
   await laptop.context().close()
   await phone.context().close()
+})
+
+test('a logout token that names only the user (sub, no sid) signs out every one of their devices, and no one else', async ({ browser, newUser, store, request, deployment }) => {
+  const [alice, bob] = [newUser(), newUser()]
+  const laptop = await (await browser.newContext()).newPage()
+  const phone = await (await browser.newContext()).newPage()
+  const bobsLaptop = await (await browser.newContext()).newPage()
+  await signIn(laptop, alice)
+  await signIn(phone, alice)
+  await signIn(bobsLaptop, bob)
+  const sessions = await Promise.all([laptop, phone].map(currentSessionOf))
+
+  const { sid: _sid, ...subOnly } = logoutTokenClaims(deployment, { sub: alice.sub, sid: 'unused' })
+  const response = await request.post('/auth/backchannel-logout', { form: { logout_token: await signedByIdp(subOnly) } })
+  expect(response.status()).toBe(204)
+
+  for (const session of sessions) expect(await store.holds(session.id)).toBe(false)
+  await expectSignedOut(laptop)
+  await expectSignedOut(phone)
+  await expectSignedIn(bobsLaptop, bob)
+
+  for (const page of [laptop, phone, bobsLaptop]) await page.context().close()
 })
