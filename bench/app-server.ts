@@ -66,6 +66,15 @@ export class AppServer {
     throw new Error(`The app server at ${this.baseUrl} did not become healthy. Its log:\n${this.#log}`)
   }
 
+  /**
+   * CPU time the server has used so far (user + system), in seconds: /proc/<pid>/stat fields 14 and
+   * 15, in clock ticks of 1/100 s (Linux's USER_HZ).
+   */
+  async cpuSeconds(): Promise<number> {
+    const fields = (await readFile(`/proc/${this.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  }
+
   /** Resident memory (VmRSS) in bytes, as the kernel reports it. */
   async residentBytes(): Promise<number> {
     const status = await readFile(`/proc/${this.pid}/status`, 'utf8')

@@ -8,9 +8,11 @@ const REASONS: Record<string, string> = {
   consent_required: 'The identity provider needs your consent before signing you in.',
 }
 
+// Read once: useRuntimeConfig(event) would copy the config for every request this middleware sees.
+const callbackPath: string = useRuntimeConfig().public.auth0?.routes?.callback ?? '/auth/callback'
+
 export default defineEventHandler((event) => {
-  const callbackPath = useRuntimeConfig(event).public.auth0?.routes?.callback ?? '/auth/callback'
-  if (event.path.split('?')[0] !== callbackPath) return
+  if (!event.path.startsWith(callbackPath) || event.path.split('?')[0] !== callbackPath) return
 
   const query = getQuery(event)
   if (typeof query.error === 'string') {

@@ -2,6 +2,11 @@ import { sessionCookieReader } from '../utils/session-cookie-reader'
 
 let read: ReturnType<typeof sessionCookieReader> | undefined
 
+// Cookies this process already decrypted, with their expiry: a repeat request need not decrypt
+// again here (the SDK still does). Oldest first; bounded, so memory stays flat.
+const readCookies = new Map<string, number>()
+const MAX_READ_COOKIES = 10_000
+
 /**
  * The SDK answers 500 to a session cookie that decrypts but has expired (or lacks its key id);
  * a tampered one it already treats as absent. Treat them all as "signed out": drop the cookie
@@ -11,11 +16,17 @@ export default defineEventHandler(async (event) => {
   const options = event.context.auth0ClientOptions
   if (!options) return
   const name: string = options.sessionConfiguration?.cookie?.name ?? '__a0_session'
-  if (!getCookie(event, name)) return
+  const cookie = getCookie(event, name)
+  const now = Date.now() / 1000
+  if (!cookie || (readCookies.get(cookie) ?? 0) > now) return
 
   read ??= sessionCookieReader(options.sessionSecret)
   try {
-    await read(event, name)
+    const payload = await read(event, name)
+    if (typeof payload?.exp === 'number') {
+      if (readCookies.size >= MAX_READ_COOKIES) readCookies.delete(readCookies.keys().next().value!)
+      readCookies.set(cookie, payload.exp)
+    }
   }
   catch {
     const cookies = parseCookies(event)
