@@ -17,6 +17,7 @@ export default defineNuxtConfig({
     head: {
       title: 'Nuxt + Auth0, sessions on the server',
       meta: [{ name: 'viewport', content: 'width=device-width, initial-scale=1' }],
+      link: [{ rel: 'icon', type: 'image/svg+xml', href: '/favicon.svg' }],
     },
   },
 
