@@ -35,8 +35,8 @@ export default defineNuxtConfig({
       sessionSecret: '',
       appBaseUrl: 'http://localhost:3000',
       audience: '',
-      // The SDK's defaults, overridable by NUXT_AUTH0_SESSION_CONFIGURATION_*; the session store
-      // reads the same variables, so cookie and store expire together.
+      // The SDK's defaults. Change them only through NUXT_AUTH0_SESSION_CONFIGURATION_*: the session
+      // store reads the same variables, so cookie and store expire together; an edit here would not reach it.
       sessionConfiguration: {
         absoluteDuration: 259_200,
         inactivityDuration: 86_400,

@@ -23,10 +23,12 @@ export default defineEventHandler((event) => {
   if (!event.context.auth0ClientOptions) {
     const auth0 = useRuntimeConfig(event).auth0 as Record<string, unknown>
     const missing = Object.entries(AUTH0_SETTINGS).filter(([key]) => !auth0[key]).map(([, name]) => name)
+    // All set: the SDK's plugin, which loads asynchronously, has not finished starting yet.
+    if (!missing.length) throw createError({ statusCode: 503, statusMessage: 'Starting', message: 'The server is still starting. Try again in a moment.' })
     throw createError({
       statusCode: 503,
       statusMessage: 'Auth0 is not configured',
-      message: `Auth0 is not configured: set ${missing.join(', ') || 'the NUXT_AUTH0_* variables'} (see .env.example), or run \`npm run dev\`, which uses the local dev IdP.`,
+      message: `Auth0 is not configured: set ${missing.join(', ')} (see .env.example), or run \`npm run dev\`, which uses the local dev IdP.`,
     })
   }
 

@@ -79,7 +79,9 @@ export class MongoBackend implements SessionBackend {
       ...(record.keys.sub && { subKey: record.keys.sub }),
       ...(record.keys.iss && { issKey: record.keys.iss }),
     }, { upsert: true })
-    const revoked = await revocations.findOne({ _id: { $in: keysOf(record.keys) }, revokedAt: { $gt: record.createdAt } }, { projection: { _id: 1 } })
+    // From the primary: a secondary could lag behind the revocation this check must see.
+    const revoked = await revocations.findOne({ _id: { $in: keysOf(record.keys) }, revokedAt: { $gt: record.createdAt } },
+      { projection: { _id: 1 }, readPreference: 'primary' })
     if (!revoked) return true
     await sessions.deleteOne({ _id: record.id })
     return false
@@ -100,6 +102,8 @@ export class MongoBackend implements SessionBackend {
     const { sessions, revocations } = await this.#collections()
     await revocations.updateOne({ _id: revokedKey },
       { $max: { revokedAt, expiresAt: fromSeconds(revokedAt + revocationSeconds) } }, { upsert: true })
+    // An empty filter would delete every session: a match always names a sid or a sub.
+    if (!match.sid && !match.sub) throw new Error('A logout match needs a sid or a sub.')
     const filter: Filter<SessionDocument> = {
       ...(match.sid && { sidKeys: match.sid }),
       ...(match.sub && { subKey: match.sub }),

@@ -85,12 +85,15 @@ redis.call('SET', revokedAtKey, math.max(previous, tonumber(ARGV[6])), 'EX', ARG
 return deleted
 `
 
-// ARGV: prefix, sub key. Returns id, payload, expiresAt triples.
+// ARGV: prefix, sub key. Returns id, payload, expiresAt triples; drops ids of sessions that expired.
 const LIST = `${HELPERS}
 local found = {}
-for _, id in ipairs(redis.call('SMEMBERS', prefix .. 'index:' .. ARGV[2])) do
+local indexKey = prefix .. 'index:' .. ARGV[2]
+for _, id in ipairs(redis.call('SMEMBERS', indexKey)) do
   local fields = redis.call('HMGET', prefix .. 'session:' .. id, 'p', 'e')
-  if fields[1] then
+  if not fields[1] then
+    redis.call('SREM', indexKey, id)
+  else
     table.insert(found, id)
     table.insert(found, fields[1])
     table.insert(found, fields[2])

@@ -21,7 +21,8 @@ export class SessionStoreConfigError extends Error {
   override readonly name = 'SessionStoreConfigError'
 }
 
-const SQL_IDENTIFIER = /^[a-z_][a-z0-9_]{0,40}$/
+// At most 36 characters: PostgreSQL cuts names at 63, and the longest derived one adds 27.
+const SQL_IDENTIFIER = /^[a-z_][a-z0-9_]{0,35}$/
 
 function read(env: Env, name: string): string | undefined {
   const value = env[name]?.trim()
@@ -87,7 +88,7 @@ function backendConfig(kind: Exclude<SessionStoreKind, 'cookie'>, env: Env): Bac
       const table = read(env, 'POSTGRES_SESSION_TABLE') ?? 'auth0_sessions'
       if (!SQL_IDENTIFIER.test(table)) {
         throw new SessionStoreConfigError(
-          `POSTGRES_SESSION_TABLE must be a lower-case SQL name (letters, digits, _; at most 41 characters); got "${table}".`)
+          `POSTGRES_SESSION_TABLE must be a lower-case SQL name (letters, digits, _; at most 36 characters); got "${table}".`)
       }
       return { kind, connectionString: postgresConnectionString(env), table }
     }
