@@ -12,6 +12,7 @@ export interface EmbeddedBackendOptions {
 interface EmbeddedRecord {
   sealed: string
   expiresAt: number
+  createdAt: number
   keys: SessionKeys
 }
 
@@ -63,7 +64,7 @@ export class EmbeddedBackend implements SessionBackend {
 
   async #isRevoked(key: string, createdAt: number): Promise<boolean> {
     const revocation = await this.#storage.getItem<Revocation>(`revoked:${key}`)
-    return !!revocation && revocation.expiresAt > nowInSeconds() && createdAt < revocation.revokedAt
+    return !!revocation && revocation.expiresAt > nowInSeconds() && createdAt <= revocation.revokedAt
   }
 
   write(record: SessionRecord): Promise<boolean> {
@@ -76,7 +77,7 @@ export class EmbeddedBackend implements SessionBackend {
       }
       await this.#removeRecord(record.id)
       await this.#storage.setItem<EmbeddedRecord>(`session:${record.id}`,
-        { sealed: record.sealed.toString('base64'), expiresAt: record.expiresAt, keys: record.keys })
+        { sealed: record.sealed.toString('base64'), expiresAt: record.expiresAt, createdAt: record.createdAt, keys: record.keys })
       for (const key of keysOf(record.keys)) {
         await this.#storage.setItem(`index:${key}`, [...await this.#ids(key), record.id])
       }
@@ -107,7 +108,7 @@ export class EmbeddedBackend implements SessionBackend {
       let deleted = 0
       for (const id of await this.#ids(revokedKey)) {
         const record = await this.#storage.getItem<EmbeddedRecord>(`session:${id}`)
-        if (record && matchesLogout(record.keys, match) && await this.#removeRecord(id)) deleted++
+        if (record && matchesLogout(record.keys, match) && record.createdAt <= revokedAt && await this.#removeRecord(id)) deleted++
       }
       return deleted
     })

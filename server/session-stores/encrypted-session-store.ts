@@ -1,10 +1,13 @@
 import type { LogoutTokenClaims } from '@auth0/auth0-server-js'
-import type { SessionStore, StateData } from '@auth0/auth0-nuxt'
+import type { SessionStore, StateData, StoreOptions } from '@auth0/auth0-nuxt'
 import type { SessionBackend, StoredSession } from './session-backend'
 import { SessionCrypto } from './session-crypto'
-import { nowInSeconds, sessionExpiresAt, type SessionDurations } from './session-expiry'
+import { createdAtSeconds, nowInSeconds, sessionExpiresAt, type SessionDurations } from './session-expiry'
 import { logoutMatch, revokedKey, sessionKeys } from './session-index'
 import { SessionStoreUnavailableError } from './session-store-errors'
+
+/** How far the IdP's clock (a logout token's `iat`) may lag behind ours. */
+const CLOCK_SKEW_SECONDS = 5
 
 /** What the app may show about one of a user's sessions: never a token. */
 export interface SessionSummary {
@@ -53,7 +56,7 @@ export class EncryptedSessionStore implements SessionStore {
       id: identifier,
       sealed: this.#crypto.seal(identifier, JSON.stringify(stateData)),
       expiresAt,
-      createdAt: stateData.internal.createdAt,
+      createdAt: createdAtSeconds(stateData),
       keys: sessionKeys(stateData, this.#crypto),
     }, this.#durations.absoluteDuration))
   }
@@ -67,11 +70,19 @@ export class EncryptedSessionStore implements SessionStore {
     await this.#call(() => this.#backend.remove(identifier))
   }
 
-  async deleteByLogoutToken(claims: LogoutTokenClaims): Promise<void> {
+  /**
+   * Ends the sessions the logout token names, as of when it was issued: a replayed token then
+   * leaves sessions created after it alone. The SDK passes no `iat`; the back-channel route's
+   * middleware puts it on the event (`logoutTokenIssuedAt`), after which the SDK verifies the token.
+   */
+  async deleteByLogoutToken(claims: LogoutTokenClaims, options?: StoreOptions): Promise<void> {
     const match = logoutMatch(claims, this.#crypto)
     if (!match) return
+    const now = nowInSeconds()
+    const issuedAt: unknown = options?.event?.context?.logoutTokenIssuedAt
+    const revokedAt = typeof issuedAt === 'number' ? Math.min(now, issuedAt + CLOCK_SKEW_SECONDS) : now
     // A session cannot outlive its absolute duration, so neither need the revocation.
-    await this.#call(() => this.#backend.revoke(match, revokedKey(match), nowInSeconds(), this.#durations.absoluteDuration))
+    await this.#call(() => this.#backend.revoke(match, revokedKey(match), revokedAt, this.#durations.absoluteDuration))
   }
 
   /** The user's live sessions, newest first, for the profile and demo pages. */

@@ -17,6 +17,7 @@ interface SessionDocument {
   payload: Binary
   /** A TTL index deletes the document once this date has passed. */
   expiresAt: Date
+  createdAt: number
   sidKeys: string[]
   subKey?: string
   issKey?: string
@@ -75,12 +76,13 @@ export class MongoBackend implements SessionBackend {
     await sessions.replaceOne({ _id: record.id }, {
       payload: new Binary(record.sealed),
       expiresAt: fromSeconds(record.expiresAt),
+      createdAt: record.createdAt,
       sidKeys: record.keys.sids,
       ...(record.keys.sub && { subKey: record.keys.sub }),
       ...(record.keys.iss && { issKey: record.keys.iss }),
     }, { upsert: true })
     // From the primary: a secondary could lag behind the revocation this check must see.
-    const revoked = await revocations.findOne({ _id: { $in: keysOf(record.keys) }, revokedAt: { $gt: record.createdAt } },
+    const revoked = await revocations.findOne({ _id: { $in: keysOf(record.keys) }, revokedAt: { $gte: record.createdAt } },
       { projection: { _id: 1 }, readPreference: 'primary' })
     if (!revoked) return true
     await sessions.deleteOne({ _id: record.id })
@@ -108,6 +110,7 @@ export class MongoBackend implements SessionBackend {
       ...(match.sid && { sidKeys: match.sid }),
       ...(match.sub && { subKey: match.sub }),
       ...(match.iss && { issKey: match.iss }),
+      createdAt: { $lte: revokedAt },
     }
     const { deletedCount } = await sessions.deleteMany(filter)
     return deletedCount

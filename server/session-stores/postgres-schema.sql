@@ -3,6 +3,7 @@ CREATE TABLE IF NOT EXISTS auth0_sessions (
   id         text PRIMARY KEY,
   payload    bytea NOT NULL,
   expires_at timestamptz NOT NULL,
+  created_at bigint NOT NULL,
   sid_keys   text[] NOT NULL,
   sub_key    text,
   iss_key    text
@@ -32,14 +33,14 @@ BEGIN
   PERFORM pg_advisory_xact_lock_shared(hashtextextended(k, 0))
     FROM unnest(lock_keys) AS k WHERE k IS NOT NULL ORDER BY k;
   IF EXISTS (SELECT 1 FROM auth0_sessions_revocations
-             WHERE key = ANY(lock_keys) AND revoked_at > p_created_at AND expires_at > now()) THEN
+             WHERE key = ANY(lock_keys) AND revoked_at >= p_created_at AND expires_at > now()) THEN
     DELETE FROM auth0_sessions WHERE id = p_id;
     RETURN false;
   END IF;
-  INSERT INTO auth0_sessions (id, payload, expires_at, sid_keys, sub_key, iss_key)
-  VALUES (p_id, p_payload, to_timestamp(p_expires_at), p_sid_keys, p_sub_key, p_iss_key)
+  INSERT INTO auth0_sessions (id, payload, expires_at, created_at, sid_keys, sub_key, iss_key)
+  VALUES (p_id, p_payload, to_timestamp(p_expires_at), p_created_at, p_sid_keys, p_sub_key, p_iss_key)
   ON CONFLICT (id) DO UPDATE SET payload = EXCLUDED.payload, expires_at = EXCLUDED.expires_at,
-    sid_keys = EXCLUDED.sid_keys, sub_key = EXCLUDED.sub_key, iss_key = EXCLUDED.iss_key;
+    created_at = EXCLUDED.created_at, sid_keys = EXCLUDED.sid_keys, sub_key = EXCLUDED.sub_key, iss_key = EXCLUDED.iss_key;
   RETURN true;
 END $$;
 
@@ -57,10 +58,11 @@ BEGIN
     expires_at = greatest(auth0_sessions_revocations.expires_at, EXCLUDED.expires_at);
   -- Two branches, so that each DELETE has an indexed condition the planner can always use.
   IF p_sid_key IS NOT NULL THEN
-    DELETE FROM auth0_sessions WHERE sid_keys @> ARRAY[p_sid_key]
+    DELETE FROM auth0_sessions WHERE sid_keys @> ARRAY[p_sid_key] AND created_at <= p_revoked_at
       AND (p_sub_key IS NULL OR sub_key = p_sub_key) AND (p_iss_key IS NULL OR iss_key = p_iss_key);
   ELSE
-    DELETE FROM auth0_sessions WHERE sub_key = p_sub_key AND (p_iss_key IS NULL OR iss_key = p_iss_key);
+    DELETE FROM auth0_sessions WHERE sub_key = p_sub_key AND created_at <= p_revoked_at
+      AND (p_iss_key IS NULL OR iss_key = p_iss_key);
   END IF;
   GET DIAGNOSTICS deleted = ROW_COUNT;
   RETURN deleted;

@@ -9,6 +9,7 @@ CREATE TABLE IF NOT EXISTS ${table} (
   id         text PRIMARY KEY,
   payload    bytea NOT NULL,
   expires_at timestamptz NOT NULL,
+  created_at bigint NOT NULL,
   sid_keys   text[] NOT NULL,
   sub_key    text,
   iss_key    text
@@ -38,14 +39,14 @@ BEGIN
   PERFORM pg_advisory_xact_lock_shared(hashtextextended(k, 0))
     FROM unnest(lock_keys) AS k WHERE k IS NOT NULL ORDER BY k;
   IF EXISTS (SELECT 1 FROM ${table}_revocations
-             WHERE key = ANY(lock_keys) AND revoked_at > p_created_at AND expires_at > now()) THEN
+             WHERE key = ANY(lock_keys) AND revoked_at >= p_created_at AND expires_at > now()) THEN
     DELETE FROM ${table} WHERE id = p_id;
     RETURN false;
   END IF;
-  INSERT INTO ${table} (id, payload, expires_at, sid_keys, sub_key, iss_key)
-  VALUES (p_id, p_payload, to_timestamp(p_expires_at), p_sid_keys, p_sub_key, p_iss_key)
+  INSERT INTO ${table} (id, payload, expires_at, created_at, sid_keys, sub_key, iss_key)
+  VALUES (p_id, p_payload, to_timestamp(p_expires_at), p_created_at, p_sid_keys, p_sub_key, p_iss_key)
   ON CONFLICT (id) DO UPDATE SET payload = EXCLUDED.payload, expires_at = EXCLUDED.expires_at,
-    sid_keys = EXCLUDED.sid_keys, sub_key = EXCLUDED.sub_key, iss_key = EXCLUDED.iss_key;
+    created_at = EXCLUDED.created_at, sid_keys = EXCLUDED.sid_keys, sub_key = EXCLUDED.sub_key, iss_key = EXCLUDED.iss_key;
   RETURN true;
 END $$;
 
@@ -63,10 +64,11 @@ BEGIN
     expires_at = greatest(${table}_revocations.expires_at, EXCLUDED.expires_at);
   -- Two branches, so that each DELETE has an indexed condition the planner can always use.
   IF p_sid_key IS NOT NULL THEN
-    DELETE FROM ${table} WHERE sid_keys @> ARRAY[p_sid_key]
+    DELETE FROM ${table} WHERE sid_keys @> ARRAY[p_sid_key] AND created_at <= p_revoked_at
       AND (p_sub_key IS NULL OR sub_key = p_sub_key) AND (p_iss_key IS NULL OR iss_key = p_iss_key);
   ELSE
-    DELETE FROM ${table} WHERE sub_key = p_sub_key AND (p_iss_key IS NULL OR iss_key = p_iss_key);
+    DELETE FROM ${table} WHERE sub_key = p_sub_key AND created_at <= p_revoked_at
+      AND (p_iss_key IS NULL OR iss_key = p_iss_key);
   END IF;
   GET DIAGNOSTICS deleted = ROW_COUNT;
   RETURN deleted;

@@ -11,7 +11,7 @@ export interface RedisBackendOptions {
   keyPrefix: string
 }
 
-// Keys: <prefix>session:<id> is a hash { p: sealed payload, e: expires at, k: "sid:.. sub:.. iss:.." },
+// Keys: <prefix>session:<id> is a hash { p: sealed payload, e: expires at, c: created at, k: "sid:.. sub:.. iss:.." },
 // <prefix>index:<key> a set of session ids, <prefix>revoked:<key> the time that key was revoked.
 // Each script runs atomically in Redis and costs one round-trip.
 const HELPERS = `
@@ -40,7 +40,7 @@ local id, keys, ttl, createdAt = ARGV[2], ARGV[7], tonumber(ARGV[5]), tonumber(A
 local revoked = false
 eachIndexKey(keys, function(key)
   local revokedAt = redis.call('GET', prefix .. 'revoked:' .. key)
-  if revokedAt and createdAt < tonumber(revokedAt) then revoked = true end
+  if revokedAt and createdAt <= tonumber(revokedAt) then revoked = true end
 end)
 if revoked then
   removeSession(id)
@@ -51,7 +51,7 @@ local previous = redis.call('HGET', sessionKey, 'k')
 if previous and previous ~= keys then
   eachIndexKey(previous, function(key) redis.call('SREM', prefix .. 'index:' .. key, id) end)
 end
-redis.call('HSET', sessionKey, 'p', ARGV[3], 'e', ARGV[4], 'k', keys)
+redis.call('HSET', sessionKey, 'p', ARGV[3], 'e', ARGV[4], 'c', createdAt, 'k', keys)
 redis.call('EXPIRE', sessionKey, ttl)
 eachIndexKey(keys, function(key)
   local indexKey = prefix .. 'index:' .. key
@@ -68,20 +68,21 @@ return removeSession(ARGV[2])
 
 // ARGV: prefix, sid key, sub key, iss key ('' when absent), revoked key, revokedAt, revocation ttl
 const REVOKE = `${HELPERS}
-local sid, sub, iss, revokedKey = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local sid, sub, iss, revokedKey, revokedAt = ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
 local lookup = prefix .. 'index:' .. (sid ~= '' and sid or sub)
 local deleted = 0
 for _, id in ipairs(redis.call('SMEMBERS', lookup)) do
-  local keys = redis.call('HGET', prefix .. 'session:' .. id, 'k')
+  local fields = redis.call('HMGET', prefix .. 'session:' .. id, 'k', 'c')
+  local keys, createdAt = fields[1], tonumber(fields[2] or '0')
   if not keys then
     redis.call('SREM', lookup, id)
-  elseif has(keys, sid) and has(keys, sub) and has(keys, iss) then
+  elseif has(keys, sid) and has(keys, sub) and has(keys, iss) and createdAt <= revokedAt then
     deleted = deleted + removeSession(id)
   end
 end
 local revokedAtKey = prefix .. 'revoked:' .. revokedKey
 local previous = tonumber(redis.call('GET', revokedAtKey) or '0')
-redis.call('SET', revokedAtKey, math.max(previous, tonumber(ARGV[6])), 'EX', ARGV[7])
+redis.call('SET', revokedAtKey, math.max(previous, revokedAt), 'EX', ARGV[7])
 return deleted
 `
 

@@ -6,7 +6,7 @@ export interface SessionRecord {
   sealed: Buffer
   /** Unix seconds; the backend expires the record natively then, and the store checks it on read too. */
   expiresAt: number
-  /** `internal.createdAt`, Unix seconds: a write is refused if one of `keys` was revoked after it. */
+  /** `internal.createdAt`, Unix seconds: a write is refused if one of `keys` was revoked at or after it. */
   createdAt: number
   keys: SessionKeys
 }
@@ -23,14 +23,15 @@ export interface SessionBackend {
   /** What to run when the backend cannot be reached. */
   readonly startHint: string
   /**
-   * Writes the record and its index entries atomically, unless one of its keys was revoked after
-   * `createdAt`: then it deletes the record instead and returns false.
+   * Writes the record and its index entries atomically, unless one of its keys was revoked at or
+   * after `createdAt`: then it deletes the record instead and returns false.
    */
   write(record: SessionRecord, revocationSeconds: number): Promise<boolean>
   read(id: string): Promise<StoredSession | undefined>
   remove(id: string): Promise<void>
   /**
-   * Deletes every session matching `match` (through the index, never a scan), and records
+   * Deletes every session matching `match` that was created at or before `revokedAt` (through the
+   * index, never a scan; a newer session is not the one the logout token meant), and records
    * `revokedKey` as revoked at `revokedAt` for `revocationSeconds`. Returns how many it deleted.
    */
   revoke(match: LogoutMatch, revokedKey: string, revokedAt: number, revocationSeconds: number): Promise<number>

@@ -17,14 +17,14 @@ export interface LogoutMatch {
   iss?: string
 }
 
-export interface IdTokenClaims { sid?: unknown, sub?: unknown, iss?: unknown }
+export interface JwtClaims { sid?: unknown, sub?: unknown, iss?: unknown, iat?: unknown }
 
-/** The id token was verified by the SDK at login; here it is only read. */
-export function idTokenClaims(idToken: string | undefined): IdTokenClaims {
-  const payload = idToken?.split('.')[1]
+/** A JWT's claims, read without verifying: the SDK verified the id token at login (and verifies logout tokens itself). */
+export function jwtClaims(token: string | undefined): JwtClaims {
+  const payload = token?.split('.')[1]
   if (!payload) return {}
   try {
-    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as IdTokenClaims
+    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as JwtClaims
   }
   catch {
     return {}
@@ -36,7 +36,7 @@ function text(value: unknown): string | undefined {
 }
 
 export function sessionKeys(state: StateData, crypto: SessionCrypto): SessionKeys {
-  const claims = idTokenClaims(state.idToken)
+  const claims = jwtClaims(state.idToken)
   const sids = new Set([text(state.internal.sid), text(claims.sid)].filter(sid => sid !== undefined))
   const sub = text(claims.sub) ?? text(state.user?.sub)
   const iss = text(claims.iss)

@@ -1,5 +1,5 @@
 import type { H3Event } from 'h3'
-import { idTokenClaims } from '../session-stores/session-index'
+import { jwtClaims } from '../session-stores/session-index'
 
 /**
  * Who is calling, from their own session only (never from the request): the `sub`, and the IdP
@@ -9,6 +9,6 @@ export async function signedInSession(event: H3Event): Promise<{ sub: string, si
   const session = await useAuth0(event).getSession()
   const sub = session?.user?.sub
   if (!sub) throw createError({ statusCode: 401, statusMessage: 'Not signed in' })
-  const sid = idTokenClaims(session.idToken).sid
+  const sid = jwtClaims(session.idToken).sid
   return { sub, sid: typeof sid === 'string' ? sid : undefined }
 }

@@ -65,3 +65,23 @@ test('a captured logout token, replayed after the user signed in again, does not
   expect(await store.holds(second.id)).toBe(true)
   await expectSignedIn(page, user)
 })
+
+test('a captured "sign out everywhere" token (sub, no sid), replayed after the user signed in again, does not sign the new session out', async ({ page, request, user, store, deployment }) => {
+  // Issued half a minute before this sign-in, and still within its expiry when replayed.
+  const { sid: _sid, ...everywhere } = logoutTokenClaims(deployment, { sub: user.sub, sid: 'unused' })
+  const captured = await signedByIdp({ ...everywhere, iat: Math.floor(Date.now() / 1000) - 30 })
+  await signIn(page, user)
+  const session = await currentSessionOf(page)
+
+  const replay = await request.post('/auth/backchannel-logout', { form: { logout_token: captured } })
+
+  expect(replay.status()).toBe(204)
+  expect(await store.holds(session.id)).toBe(true)
+  await expectSignedIn(page, user)
+
+  // The same claims issued now do sign the user out.
+  const fresh = await signedByIdp({ ...everywhere, iat: Math.floor(Date.now() / 1000) })
+  expect((await request.post('/auth/backchannel-logout', { form: { logout_token: fresh } })).status()).toBe(204)
+  expect(await store.holds(session.id)).toBe(false)
+  await expectSignedOut(page)
+})

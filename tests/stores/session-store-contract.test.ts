@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createSessionStore } from '~/server/utils/session-store-factory'
 import type { EncryptedSessionStore } from '~/server/session-stores/encrypted-session-store'
 import { rawBackend } from '../support/raw-backend'
+import { issuedAt } from '../support/logout-token-options'
 import { ISSUER, newPerson, newSessionId, newStateData } from '../support/state-data'
 
 const storeName = process.env.SESSION_STORE!
@@ -124,11 +125,38 @@ describe(`the ${storeName} session store`, () => {
       await store.deleteByLogoutToken({ sub: person.sub })
       await store.set(oldId, old)
       const fresh = newSessionId()
-      await store.set(fresh, newStateData({ person }))
+      await store.set(fresh, newStateData({ person, createdAt: now() + 1 }))
 
       expect(await store.get(oldId)).toBeUndefined()
       expect(await store.get(fresh)).toBeDefined()
       await store.delete(fresh)
+    })
+  })
+
+  describe('a logout token ends the sessions that existed when it was issued', () => {
+    it('a replayed token leaves the sessions created after it alone', async () => {
+      const person = newPerson()
+      const older = newSessionId()
+      const newer = newSessionId()
+      await store.set(older, newStateData({ person, createdAt: now() - 120 }))
+      await store.set(newer, newStateData({ person, createdAt: now() - 10 }))
+
+      await store.deleteByLogoutToken({ sub: person.sub }, issuedAt(now() - 60))
+
+      expect(await store.get(older)).toBeUndefined()
+      expect(await store.get(newer)).toBeDefined()
+      await store.deleteByLogoutToken({ sub: person.sub }, issuedAt(now()))
+      expect(await store.get(newer)).toBeUndefined()
+    })
+
+    it('reads the guide\'s createdAt in milliseconds (Date.now()) as the seconds it means', async () => {
+      const id = newSessionId()
+      const state = newStateData({ createdAt: Date.now() - 60_000 })
+      await store.set(id, state)
+      expect(await store.get(id)).toEqual(state)
+
+      await store.deleteByLogoutToken({ sid: state.internal.sid }, issuedAt(now() - 5))
+      expect(await store.get(id)).toBeUndefined()
     })
   })
 
