@@ -1,7 +1,7 @@
 import { createStorage, type Storage } from 'unstorage'
 import fsLiteDriver from 'unstorage/drivers/fs-lite'
 import type { SessionBackend, SessionRecord, StoredSession } from './session-backend'
-import { matchesLogout, keysOf, type LogoutMatch, type SessionKeys } from './session-index'
+import { deletedIdKey, matchesLogout, keysOf, type LogoutMatch, type SessionKeys } from './session-index'
 import { nowInSeconds } from './session-expiry'
 
 export interface EmbeddedBackendOptions {
@@ -69,7 +69,7 @@ export class EmbeddedBackend implements SessionBackend {
 
   write(record: SessionRecord): Promise<boolean> {
     return this.#exclusive(async () => {
-      for (const key of keysOf(record.keys)) {
+      for (const key of [...keysOf(record.keys), deletedIdKey(record.id)]) {
         if (await this.#isRevoked(key, record.createdAt)) {
           await this.#removeRecord(record.id)
           return false
@@ -92,8 +92,9 @@ export class EmbeddedBackend implements SessionBackend {
     })
   }
 
-  remove(id: string): Promise<void> {
+  remove(id: string, removedAt: number, revocationSeconds: number): Promise<void> {
     return this.#exclusive(async () => {
+      await this.#storage.setItem<Revocation>(`revoked:${deletedIdKey(id)}`, { revokedAt: removedAt, expiresAt: removedAt + revocationSeconds })
       await this.#removeRecord(id)
     })
   }

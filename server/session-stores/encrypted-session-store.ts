@@ -9,6 +9,9 @@ import { SessionStoreUnavailableError } from './session-store-errors'
 /** How far the IdP's clock (a logout token's `iat`) may lag behind ours. */
 const CLOCK_SKEW_SECONDS = 5
 
+/** How long a deleted id stays refused: longer than any request that could still write it. */
+const DELETED_ID_SECONDS = 600
+
 /** What the app may show about one of a user's sessions: never a token. */
 export interface SessionSummary {
   id: string
@@ -66,8 +69,9 @@ export class EncryptedSessionStore implements SessionStore {
     return stored && this.#open(stored)
   }
 
+  /** Logout at the app, or the SDK rotating the id at login: a token refresh in flight cannot undo it. */
   async delete(identifier: string): Promise<void> {
-    await this.#call(() => this.#backend.remove(identifier))
+    await this.#call(() => this.#backend.remove(identifier, nowInSeconds(), DELETED_ID_SECONDS))
   }
 
   /**

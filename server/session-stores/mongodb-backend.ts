@@ -1,6 +1,6 @@
 import { Binary, MongoClient, type Collection, type Filter } from 'mongodb'
 import type { SessionBackend, SessionRecord, StoredSession } from './session-backend'
-import { keysOf, type LogoutMatch } from './session-index'
+import { deletedIdKey, keysOf, type LogoutMatch } from './session-index'
 import { redactUrl } from './session-store-config'
 
 export interface MongoBackendOptions {
@@ -82,7 +82,7 @@ export class MongoBackend implements SessionBackend {
       ...(record.keys.iss && { issKey: record.keys.iss }),
     }, { upsert: true })
     // From the primary: a secondary could lag behind the revocation this check must see.
-    const revoked = await revocations.findOne({ _id: { $in: keysOf(record.keys) }, revokedAt: { $gte: record.createdAt } },
+    const revoked = await revocations.findOne({ _id: { $in: [...keysOf(record.keys), deletedIdKey(record.id)] }, revokedAt: { $gte: record.createdAt } },
       { projection: { _id: 1 }, readPreference: 'primary' })
     if (!revoked) return true
     await sessions.deleteOne({ _id: record.id })
@@ -95,8 +95,11 @@ export class MongoBackend implements SessionBackend {
     return document ? toStoredSession(document) : undefined
   }
 
-  async remove(id: string): Promise<void> {
-    const { sessions } = await this.#collections()
+  /** Revocation first, then the delete: the same order as revoke(), for the same reason. */
+  async remove(id: string, removedAt: number, revocationSeconds: number): Promise<void> {
+    const { sessions, revocations } = await this.#collections()
+    await revocations.updateOne({ _id: deletedIdKey(id) },
+      { $max: { revokedAt: removedAt, expiresAt: fromSeconds(removedAt + revocationSeconds) } }, { upsert: true })
     await sessions.deleteOne({ _id: id })
   }
 

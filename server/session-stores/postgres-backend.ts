@@ -71,9 +71,9 @@ export class PostgresBackend implements SessionBackend {
     return rows[0] && toStoredSession(rows[0])
   }
 
-  async remove(id: string): Promise<void> {
+  async remove(id: string, removedAt: number, revocationSeconds: number): Promise<void> {
     const pool = await this.#ready()
-    await pool.query(`DELETE FROM ${this.#table} WHERE id = $1`, [id])
+    await pool.query(`SELECT ${this.#table}_remove($1, $2, $3)`, [id, removedAt, revocationSeconds])
   }
 
   async revoke(match: LogoutMatch, revokedKey: string, revokedAt: number, revocationSeconds: number): Promise<number> {

@@ -34,10 +34,9 @@ CREATE OR REPLACE FUNCTION ${table}_write(
   p_sid_keys text[], p_sub_key text, p_iss_key text
 ) RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
-  lock_keys text[] := p_sid_keys || coalesce(ARRAY[p_sub_key], '{}');
+  lock_keys text[] := array_remove(p_sid_keys || p_sub_key || ('id:' || p_id), NULL);
 BEGIN
-  PERFORM pg_advisory_xact_lock_shared(hashtextextended(k, 0))
-    FROM unnest(lock_keys) AS k WHERE k IS NOT NULL ORDER BY k;
+  PERFORM pg_advisory_xact_lock_shared(hashtextextended(k, 0)) FROM unnest(lock_keys) AS k ORDER BY k;
   IF EXISTS (SELECT 1 FROM ${table}_revocations
              WHERE key = ANY(lock_keys) AND revoked_at >= p_created_at AND expires_at > now()) THEN
     DELETE FROM ${table} WHERE id = p_id;
@@ -48,6 +47,18 @@ BEGIN
   ON CONFLICT (id) DO UPDATE SET payload = EXCLUDED.payload, expires_at = EXCLUDED.expires_at,
     created_at = EXCLUDED.created_at, sid_keys = EXCLUDED.sid_keys, sub_key = EXCLUDED.sub_key, iss_key = EXCLUDED.iss_key;
   RETURN true;
+END $$;
+
+-- Deleting a session (logout at the app) revokes its id, so a write still in flight cannot bring it back.
+CREATE OR REPLACE FUNCTION ${table}_remove(p_id text, p_removed_at bigint, p_revocation_seconds bigint)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtextextended('id:' || p_id, 0));
+  INSERT INTO ${table}_revocations (key, revoked_at, expires_at)
+  VALUES ('id:' || p_id, p_removed_at, now() + make_interval(secs => p_revocation_seconds))
+  ON CONFLICT (key) DO UPDATE SET revoked_at = greatest(${table}_revocations.revoked_at, EXCLUDED.revoked_at),
+    expires_at = greatest(${table}_revocations.expires_at, EXCLUDED.expires_at);
+  DELETE FROM ${table} WHERE id = p_id;
 END $$;
 
 CREATE OR REPLACE FUNCTION ${table}_revoke(

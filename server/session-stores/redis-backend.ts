@@ -24,6 +24,9 @@ local function eachIndexKey(keys, fn)
     if string.sub(key, 1, 4) ~= 'iss:' then fn(key) end
   end
 end
+local function deletedIdKey(id)
+  return 'id:' .. id
+end
 local function removeSession(id)
   local sessionKey = prefix .. 'session:' .. id
   local keys = redis.call('HGET', sessionKey, 'k')
@@ -38,10 +41,12 @@ end
 const WRITE = `${HELPERS}
 local id, keys, ttl, createdAt = ARGV[2], ARGV[7], tonumber(ARGV[5]), tonumber(ARGV[6])
 local revoked = false
-eachIndexKey(keys, function(key)
+local function check(key)
   local revokedAt = redis.call('GET', prefix .. 'revoked:' .. key)
   if revokedAt and createdAt <= tonumber(revokedAt) then revoked = true end
-end)
+end
+eachIndexKey(keys, check)
+check(deletedIdKey(id))
 if revoked then
   removeSession(id)
   return 0
@@ -61,8 +66,9 @@ end)
 return 1
 `
 
-// ARGV: prefix, id
+// ARGV: prefix, id, removedAt, revocation ttl
 const REMOVE = `${HELPERS}
+redis.call('SET', prefix .. 'revoked:' .. deletedIdKey(ARGV[2]), ARGV[3], 'EX', ARGV[4])
 return removeSession(ARGV[2])
 `
 
@@ -105,7 +111,7 @@ return found
 
 interface SessionScripts {
   writeSession(prefix: string, id: string, sealed: Buffer, expiresAt: number, ttl: number, createdAt: number, keys: string): Promise<number>
-  removeSession(prefix: string, id: string): Promise<number>
+  removeSession(prefix: string, id: string, removedAt: number, ttl: number): Promise<number>
   revokeSessions(prefix: string, sid: string, sub: string, iss: string, revokedKey: string, revokedAt: number, ttl: number): Promise<number>
   listSessionsBuffer(prefix: string, subKey: string): Promise<Buffer[]>
 }
@@ -179,8 +185,8 @@ export class RedisBackend implements SessionBackend {
     return { id, sealed, expiresAt: Number(expiresAt.toString()) }
   }
 
-  async remove(id: string): Promise<void> {
-    await this.#run(redis => redis.removeSession(this.#options.keyPrefix, id))
+  async remove(id: string, removedAt: number, revocationSeconds: number): Promise<void> {
+    await this.#run(redis => redis.removeSession(this.#options.keyPrefix, id, removedAt, revocationSeconds))
   }
 
   revoke(match: LogoutMatch, revokedKey: string, revokedAt: number, revocationSeconds: number): Promise<number> {

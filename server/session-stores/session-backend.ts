@@ -28,7 +28,11 @@ export interface SessionBackend {
    */
   write(record: SessionRecord, revocationSeconds: number): Promise<boolean>
   read(id: string): Promise<StoredSession | undefined>
-  remove(id: string): Promise<void>
+  /**
+   * Deletes the session and revokes its id (`deletedIdKey`) at `removedAt` for `revocationSeconds`,
+   * atomically: a write of it still in flight is refused. The SDK never writes a deleted id again.
+   */
+  remove(id: string, removedAt: number, revocationSeconds: number): Promise<void>
   /**
    * Deletes every session matching `match` that was created at or before `revokedAt` (through the
    * index, never a scan; a newer session is not the one the logout token meant), and records

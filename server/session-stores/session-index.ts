@@ -78,3 +78,8 @@ export function revokedKey(match: LogoutMatch): string {
 export function keysOf(keys: SessionKeys): string[] {
   return keys.sub ? [...keys.sids, keys.sub] : keys.sids
 }
+
+/** The key a deleted session id is revoked under, so that a write in flight cannot bring it back. */
+export function deletedIdKey(id: string): string {
+  return `id:${id}`
+}

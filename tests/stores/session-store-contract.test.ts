@@ -116,6 +116,17 @@ describe(`the ${storeName} session store`, () => {
       expect(await store.get(id)).toBeUndefined()
     })
 
+    it('a session deleted at the app (logout) is not brought back by a write still in flight', async () => {
+      const id = newSessionId()
+      const state = newStateData({ createdAt: now() - 60 })
+      await store.set(id, state)
+
+      await store.delete(id)
+      await store.set(id, state)
+
+      expect(await store.get(id)).toBeUndefined()
+    })
+
     it('after "sign out everywhere" old sessions stay out, but the user can log in again', async () => {
       const person = newPerson()
       const old = newStateData({ person, createdAt: now() - 60 })
