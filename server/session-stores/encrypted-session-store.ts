@@ -61,7 +61,7 @@ export class EncryptedSessionStore implements SessionStore {
       expiresAt,
       createdAt: createdAtSeconds(stateData),
       keys: sessionKeys(stateData, this.#crypto),
-    }, this.#durations.absoluteDuration))
+    }))
   }
 
   async get(identifier: string): Promise<StateData | undefined> {
@@ -99,7 +99,7 @@ export class EncryptedSessionStore implements SessionStore {
           ? [{
               id: session.id,
               sid: state.internal.sid,
-              createdAt: state.internal.createdAt,
+              createdAt: createdAtSeconds(state),
               expiresAt: session.expiresAt,
               current: currentIdToken !== undefined && state.idToken === currentIdToken,
             }]

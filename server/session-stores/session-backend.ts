@@ -26,7 +26,7 @@ export interface SessionBackend {
    * Writes the record and its index entries atomically, unless one of its keys was revoked at or
    * after `createdAt`: then it deletes the record instead and returns false.
    */
-  write(record: SessionRecord, revocationSeconds: number): Promise<boolean>
+  write(record: SessionRecord): Promise<boolean>
   read(id: string): Promise<StoredSession | undefined>
   /**
    * Deletes the session and revokes its id (`deletedIdKey`) at `removedAt` for `revocationSeconds`,

@@ -1,6 +1,7 @@
 import type { H3Event } from 'h3'
 import type { SessionSummary } from '../session-stores/encrypted-session-store'
 import getSessionStoreInstance from './session-store-factory'
+import { signedInSession } from './signed-in-session'
 
 export interface CurrentSession {
   /** Which backend holds the session, or `cookie` in the SDK's stateless mode. */
@@ -10,15 +11,13 @@ export interface CurrentSession {
   others: SessionSummary[]
 }
 
-/** The signed-in user's server-side sessions, or undefined when nobody is signed in. */
-export async function currentSession(event: H3Event): Promise<CurrentSession | undefined> {
-  const session = await useAuth0(event).getSession()
-  const sub = session?.user?.sub
-  if (!sub) return undefined
+/** The signed-in user's server-side sessions; 401 when nobody is signed in. */
+export async function currentSession(event: H3Event): Promise<CurrentSession> {
+  const { sub, idToken } = await signedInSession(event)
   const store = getSessionStoreInstance()
   if (!store) return { store: 'cookie', current: undefined, others: [] }
 
-  const sessions = await store.sessionsOf(sub, session.idToken)
+  const sessions = await store.sessionsOf(sub, idToken)
   return {
     store: store.name,
     current: sessions.find(summary => summary.current),
