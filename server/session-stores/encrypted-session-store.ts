@@ -1,16 +1,15 @@
 import type { LogoutTokenClaims } from '@auth0/auth0-server-js'
 import type { SessionStore, StateData, StoreOptions } from '@auth0/auth0-nuxt'
+import { BackendGuard, BackendOutageError } from './backend-guard'
 import type { SessionBackend, StoredSession } from './session-backend'
 import { SessionCrypto } from './session-crypto'
 import { createdAtSeconds, nowInSeconds, sessionExpiresAt, type SessionDurations } from './session-expiry'
-import { logoutMatch, revokedKey, sessionKeys } from './session-index'
+import { checkSessionId, serializeState } from './session-input'
+import { logoutMatch, sessionKeys } from './session-index'
 import { SessionStoreUnavailableError } from './session-store-errors'
 
 /** How far the IdP's clock (a logout token's `iat`) may lag behind ours. */
 const CLOCK_SKEW_SECONDS = 5
-
-/** How long a deleted id stays refused: longer than any request that could still write it. */
-const DELETED_ID_SECONDS = 600
 
 /** What the app may show about one of a user's sessions: never a token. */
 export interface SessionSummary {
@@ -26,67 +25,79 @@ export interface EncryptedSessionStoreOptions {
   /** The name shown in logs, /api/health and the profile page: `redis`, `postgres`, ... */
   name: string
   backend: SessionBackend
+  /** What to do when the backend cannot be reached (the registry's start hint). */
+  startHint: string
   secret: string
   durations: SessionDurations
+  /** A call that takes longer fails as an outage. */
+  timeoutMs: number
 }
 
 /**
- * The SDK's SessionStore over any SessionBackend: encrypts payloads, computes the SDK's expiry,
- * indexes sessions by keyed hashes of `sid` and `sub`, and refuses to resurrect revoked sessions.
+ * The SDK's SessionStore over any SessionBackend: validates input, encrypts payloads, computes the
+ * SDK's expiry, indexes sessions by keyed hashes of `sid` and `sub`, and bounds every call by a
+ * deadline (a backend known to be down fails at once).
  */
 export class EncryptedSessionStore implements SessionStore {
   readonly name: string
   readonly #backend: SessionBackend
+  readonly #startHint: string
   readonly #crypto: SessionCrypto
   readonly #durations: SessionDurations
+  readonly #guard: BackendGuard
 
   constructor(options: EncryptedSessionStoreOptions) {
     this.name = options.name
     this.#backend = options.backend
+    this.#startHint = options.startHint
     this.#crypto = new SessionCrypto(options.secret)
     this.#durations = options.durations
+    this.#guard = new BackendGuard(options.timeoutMs)
   }
 
   get location(): string {
     return this.#backend.location
   }
 
+  /** Refused (nothing written, no error) when the id was ended: a refresh in flight cannot bring a session back. */
   async set(identifier: string, stateData: StateData): Promise<void> {
+    checkSessionId(identifier)
+    const json = serializeState(stateData)
     const now = nowInSeconds()
     const expiresAt = sessionExpiresAt(stateData, this.#durations, now)
     if (expiresAt <= now) return this.delete(identifier)
-    await this.#call(() => this.#backend.write({
+    const record = {
       id: identifier,
-      sealed: this.#crypto.seal(identifier, JSON.stringify(stateData)),
+      sealed: this.#crypto.seal(identifier, json),
       expiresAt,
-      createdAt: createdAtSeconds(stateData),
       keys: sessionKeys(stateData, this.#crypto),
-    }))
+    }
+    await this.#call(() => this.#backend.write(record))
   }
 
   async get(identifier: string): Promise<StateData | undefined> {
+    checkSessionId(identifier)
     const stored = await this.#call(() => this.#backend.read(identifier))
     return stored && this.#open(stored)
   }
 
-  /** Logout at the app, or the SDK rotating the id at login: a token refresh in flight cannot undo it. */
+  /** Logout at the app, or the SDK rotating the id at login: the id stays refused, so a write in flight cannot undo it. */
   async delete(identifier: string): Promise<void> {
-    await this.#call(() => this.#backend.remove(identifier, nowInSeconds(), DELETED_ID_SECONDS))
+    checkSessionId(identifier)
+    await this.#call(() => this.#backend.remove(identifier))
   }
 
   /**
-   * Ends the sessions the logout token names, as of when it was issued: a replayed token then
+   * Ends the sessions the logout token names that existed when it was issued: a replayed token then
    * leaves sessions created after it alone. The SDK passes no `iat`; the back-channel route's
    * middleware puts it on the event (`logoutTokenIssuedAt`), after which the SDK verifies the token.
    */
   async deleteByLogoutToken(claims: LogoutTokenClaims, options?: StoreOptions): Promise<void> {
     const match = logoutMatch(claims, this.#crypto)
     if (!match) return
-    const now = nowInSeconds()
     const issuedAt: unknown = options?.event?.context?.logoutTokenIssuedAt
-    const revokedAt = typeof issuedAt === 'number' ? Math.min(now, issuedAt + CLOCK_SKEW_SECONDS) : now
-    // A session cannot outlive its absolute duration, so neither need the revocation.
-    await this.#call(() => this.#backend.revoke(match, revokedKey(match), revokedAt, this.#durations.absoluteDuration))
+    const createdUpTo = typeof issuedAt === 'number' && Number.isFinite(issuedAt) ? (issuedAt + CLOCK_SKEW_SECONDS) * 1000 : undefined
+    await this.#call(() => this.#backend.revoke(match, createdUpTo))
   }
 
   /** The user's live sessions, newest first, for the profile and demo pages. */
@@ -128,15 +139,15 @@ export class EncryptedSessionStore implements SessionStore {
     return plaintext === undefined ? undefined : JSON.parse(plaintext) as StateData
   }
 
+  /** Outages become SessionStoreUnavailableError (a 503 naming the store); bugs pass through as they are. */
   async #call<T>(operation: () => Promise<T>): Promise<T> {
     try {
-      return await operation()
+      return await this.#guard.run(operation)
     }
     catch (error) {
-      if (error instanceof SessionStoreUnavailableError) throw error
-      const reason = (error instanceof Error ? error.message : String(error)).replace(/\.$/, '')
+      if (!(error instanceof BackendOutageError)) throw error
       throw new SessionStoreUnavailableError(
-        `The ${this.name} session store at ${this.#backend.location} did not answer: ${reason}. ${this.#backend.startHint}`,
+        `The ${this.name} session store at ${this.#backend.location} is unavailable: ${error.message}. ${this.#startHint}`,
         { cause: error })
     }
   }

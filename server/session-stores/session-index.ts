@@ -65,21 +65,3 @@ export function matchesLogout(keys: SessionKeys, match: LogoutMatch): boolean {
     && (match.sub === undefined || keys.sub === match.sub)
     && (match.iss === undefined || keys.iss === match.iss)
 }
-
-/**
- * The key a logout token revokes for good: its `sid` when it has one (the user's other sessions
- * live on), else its `sub` (every session of that user).
- */
-export function revokedKey(match: LogoutMatch): string {
-  return (match.sid ?? match.sub)!
-}
-
-/** A later write is refused when one of its keys was revoked after the session was created. */
-export function keysOf(keys: SessionKeys): string[] {
-  return keys.sub ? [...keys.sids, keys.sub] : keys.sids
-}
-
-/** The key a deleted session id is revoked under, so that a write in flight cannot bring it back. */
-export function deletedIdKey(id: string): string {
-  return `id:${id}`
-}

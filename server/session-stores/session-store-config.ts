@@ -1,20 +1,6 @@
 import type { SessionDurations } from './session-expiry'
 
-/** The backends `SESSION_STORE` can name; `cookie` means the SDK's stateless cookie sessions. */
-export const SESSION_STORE_KINDS = ['embedded', 'redis', 'mongodb', 'postgres', 'cookie'] as const
-export type SessionStoreKind = (typeof SESSION_STORE_KINDS)[number]
-
-export type BackendConfig =
-  | { kind: 'embedded', directory: string }
-  | { kind: 'redis', url: string, keyPrefix: string }
-  | { kind: 'mongodb', uri: string, database: string, collection: string }
-  | { kind: 'postgres', connectionString: string, table: string }
-
-export type SessionStoreConfig =
-  | { kind: 'cookie' }
-  | { kind: Exclude<SessionStoreKind, 'cookie'>, backend: BackendConfig, secret: string, durations: SessionDurations }
-
-type Env = Record<string, string | undefined>
+export type Env = Record<string, string | undefined>
 
 /** A setting that cannot work; the message names the variable, the value seen and what is allowed. */
 export class SessionStoreConfigError extends Error {
@@ -24,104 +10,117 @@ export class SessionStoreConfigError extends Error {
 // At most 36 characters: PostgreSQL cuts names at 63, and the longest derived one adds 27.
 const SQL_IDENTIFIER = /^[a-z_][a-z0-9_]{0,35}$/
 
-function read(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim()
-  return value ? value : undefined
-}
+/** Reads environment variables, each validated once; every backend's `settings` gets one. */
+export class EnvReader {
+  readonly #env: Env
 
-function positiveSeconds(env: Env, name: string, fallback: number): number {
-  const raw = read(env, name)
-  if (raw === undefined) return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new SessionStoreConfigError(`${name} must be a whole number of seconds above 0; got "${raw}".`)
+  constructor(env: Env) {
+    this.#env = env
   }
-  return value
-}
 
-function flag(env: Env, name: string, fallback: boolean): boolean {
-  const raw = read(env, name)
-  if (raw === undefined) return fallback
-  if (raw === 'true' || raw === 'false') return raw === 'true'
-  throw new SessionStoreConfigError(`${name} must be "true" or "false"; got "${raw}".`)
+  /** The trimmed value, or undefined when unset or blank. */
+  optional(name: string): string | undefined {
+    const value = this.#env[name]?.trim()
+    return value ? value : undefined
+  }
+
+  string(name: string, fallback: string): string {
+    return this.optional(name) ?? fallback
+  }
+
+  /** A whole number in [min, max]. */
+  integer(name: string, fallback: number, { min = 1, max = Number.MAX_SAFE_INTEGER, unit = '' } = {}): number {
+    const raw = this.optional(name)
+    if (raw === undefined) return fallback
+    const value = Number(raw)
+    if (!Number.isInteger(value) || value < min || value > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `${min} or more` : `from ${min} to ${max}`
+      throw new SessionStoreConfigError(`${name} must be a whole number${unit} ${range}; got "${raw}".`)
+    }
+    return value
+  }
+
+  flag(name: string, fallback: boolean): boolean {
+    const raw = this.optional(name)
+    if (raw === undefined) return fallback
+    if (raw === 'true' || raw === 'false') return raw === 'true'
+    throw new SessionStoreConfigError(`${name} must be "true" or "false"; got "${raw}".`)
+  }
+
+  /** A lower-case SQL name, safe to put in a statement. */
+  sqlName(name: string, fallback: string): string {
+    const value = this.string(name, fallback)
+    if (!SQL_IDENTIFIER.test(value)) {
+      throw new SessionStoreConfigError(
+        `${name} must be a lower-case SQL name (letters, digits, _; at most 36 characters); got "${value}".`)
+    }
+    return value
+  }
 }
 
 /** The SDK's own defaults (3 days absolute, 1 day inactivity, rolling): the store must agree with them. */
-export function readSessionDurations(env: Env): SessionDurations {
+export function readSessionDurations(env: EnvReader): SessionDurations {
   return {
-    absoluteDuration: positiveSeconds(env, 'NUXT_AUTH0_SESSION_CONFIGURATION_ABSOLUTE_DURATION', 259_200),
-    inactivityDuration: positiveSeconds(env, 'NUXT_AUTH0_SESSION_CONFIGURATION_INACTIVITY_DURATION', 86_400),
-    rolling: flag(env, 'NUXT_AUTH0_SESSION_CONFIGURATION_ROLLING', true),
+    absoluteDuration: env.integer('NUXT_AUTH0_SESSION_CONFIGURATION_ABSOLUTE_DURATION', 259_200, { unit: ' of seconds' }),
+    inactivityDuration: env.integer('NUXT_AUTH0_SESSION_CONFIGURATION_INACTIVITY_DURATION', 86_400, { unit: ' of seconds' }),
+    rolling: env.flag('NUXT_AUTH0_SESSION_CONFIGURATION_ROLLING', true),
   }
 }
 
-// The defaults are docker-compose.yml's development servers: fine on a laptop, never in production.
-function postgresConnectionString(env: Env): string {
-  const url = read(env, 'DATABASE_URL')
-  if (url) return url
-  const host = read(env, 'PGHOST') ?? 'localhost'
-  const port = read(env, 'PGPORT') ?? '5432'
-  const user = encodeURIComponent(read(env, 'PGUSER') ?? 'postgres')
-  const password = encodeURIComponent(read(env, 'PGPASSWORD') ?? 'postgres')
-  const database = read(env, 'PGDATABASE') ?? 'auth0_sessions'
-  return `postgres://${user}:${password}@${host}:${port}/${database}`
+/** What every backend shares, whatever the database. */
+export interface StoreSettings {
+  secret: string
+  durations: SessionDurations
+  /** How long one store call may take before it fails as an outage (SESSION_STORE_TIMEOUT_MS). */
+  timeoutMs: number
+  /** Live sessions one user may hold; a new one ends the oldest (SESSION_STORE_MAX_SESSIONS_PER_USER). */
+  maxSessionsPerUser: number
 }
 
-function backendConfig(kind: Exclude<SessionStoreKind, 'cookie'>, env: Env): BackendConfig {
-  switch (kind) {
-    case 'embedded':
-      return { kind, directory: read(env, 'EMBEDDED_STORE_DIR') ?? '.data/sessions' }
-    case 'redis':
-      return {
-        kind,
-        url: read(env, 'REDIS_URL') ?? 'redis://localhost:6379',
-        keyPrefix: read(env, 'REDIS_KEY_PREFIX') ?? 'auth0:',
-      }
-    case 'mongodb':
-      return {
-        kind,
-        uri: read(env, 'MONGODB_URI') ?? 'mongodb://root:mongodb@localhost:27017/?authSource=admin',
-        database: read(env, 'MONGODB_DATABASE') ?? 'auth0_sessions',
-        collection: read(env, 'MONGODB_COLLECTION') ?? 'sessions',
-      }
-    case 'postgres': {
-      const table = read(env, 'POSTGRES_SESSION_TABLE') ?? 'auth0_sessions'
-      if (!SQL_IDENTIFIER.test(table)) {
-        throw new SessionStoreConfigError(
-          `POSTGRES_SESSION_TABLE must be a lower-case SQL name (letters, digits, _; at most 36 characters); got "${table}".`)
-      }
-      return { kind, connectionString: postgresConnectionString(env), table }
-    }
-  }
-}
-
-/** Reads and validates every session store setting; throws SessionStoreConfigError on the first bad one. */
-export function readSessionStoreConfig(env: Env): SessionStoreConfig {
-  const raw = read(env, 'SESSION_STORE') ?? 'embedded'
-  const kind = SESSION_STORE_KINDS.find(known => known === raw.toLowerCase())
-  if (!kind) {
-    throw new SessionStoreConfigError(
-      `SESSION_STORE="${raw}" is not a session store. Use one of: ${SESSION_STORE_KINDS.join(', ')} (unset means embedded).`)
-  }
-  if (kind === 'cookie') return { kind }
-
-  const secret = read(env, 'SESSION_STORE_SECRET') ?? read(env, 'NUXT_AUTH0_SESSION_SECRET')
+export function readStoreSettings(env: EnvReader): StoreSettings {
+  const secret = env.optional('SESSION_STORE_SECRET') ?? env.optional('NUXT_AUTH0_SESSION_SECRET')
   if (!secret || secret.length < 32) {
     throw new SessionStoreConfigError(
       'SESSION_STORE_SECRET (or NUXT_AUTH0_SESSION_SECRET) must hold at least 32 characters to encrypt sessions at rest; '
       + `got ${secret ? `${secret.length} characters` : 'nothing'}. Generate one with: openssl rand -hex 32`)
   }
-  return { kind, backend: backendConfig(kind, env), secret, durations: readSessionDurations(env) }
+  return {
+    secret,
+    durations: readSessionDurations(env),
+    timeoutMs: env.integer('SESSION_STORE_TIMEOUT_MS', 1000, { min: 50, max: 60_000, unit: ' of milliseconds' }),
+    maxSessionsPerUser: env.integer('SESSION_STORE_MAX_SESSIONS_PER_USER', 50, { min: 1, max: 1000 }),
+  }
 }
 
-/** A connection URL fit for logs and error pages: the password is replaced by ***. */
+// Query parameters that hold a secret in some client's URL syntax (pg's password=, Redis Sentinel's
+// sentinelPassword=, MongoDB's authMechanismProperties=...); authSource and authMechanism name no secret.
+const SECRET_PARAMETER = /pass|pwd|secret|token|key|auth(?!source$|mechanism$)|credential/i
+
+/**
+ * A connection URL fit for logs, error pages and /api/health: the password in the userinfo and
+ * every secret-looking query parameter become ***. Works on host lists (`h1:1,h2:2`), which
+ * `new URL()` refuses, and errs towards hiding: with a stray `@`, more is hidden, never less.
+ */
 export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url)
-    if (parsed.password) parsed.password = '***'
-    return parsed.toString()
+  const scheme = /^[a-z][\w+.-]*:\/\//i.exec(url)?.[0]
+  if (!scheme) return '(not a URL: not shown)'
+  let rest = url.slice(scheme.length)
+  const slash = rest.indexOf('/')
+  const at = rest.lastIndexOf('@', slash === -1 ? rest.length : slash)
+  let userinfo = ''
+  if (at !== -1) {
+    const credentials = rest.slice(0, at)
+    const colon = credentials.indexOf(':')
+    userinfo = credentials.includes('?') ? '***@' : colon === -1 ? `${credentials}@` : `${credentials.slice(0, colon)}:***@`
+    rest = rest.slice(at + 1)
   }
-  catch {
-    return '(an unparsable URL)'
+  const question = rest.indexOf('?')
+  if (question !== -1) {
+    const parameters = rest.slice(question + 1).split(/([&;])/).map((part) => {
+      const equals = part.indexOf('=')
+      return equals !== -1 && SECRET_PARAMETER.test(part.slice(0, equals)) ? `${part.slice(0, equals)}=***` : part
+    })
+    rest = `${rest.slice(0, question)}?${parameters.join('')}`
   }
+  return `${scheme}${userinfo}${rest}`
 }

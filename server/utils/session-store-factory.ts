@@ -1,22 +1,8 @@
-import { EmbeddedBackend } from '../session-stores/embedded-backend'
+import { readSessionStoreConfig } from '../session-stores/backends'
 import { EncryptedSessionStore } from '../session-stores/encrypted-session-store'
-import { MongoBackend } from '../session-stores/mongodb-backend'
-import { PostgresBackend } from '../session-stores/postgres-backend'
-import { RedisBackend } from '../session-stores/redis-backend'
-import type { SessionBackend } from '../session-stores/session-backend'
-import { readSessionStoreConfig, type BackendConfig } from '../session-stores/session-store-config'
 import { UnavailableSessionStore } from '../session-stores/unavailable-session-store'
 
 export type AppSessionStore = EncryptedSessionStore | UnavailableSessionStore
-
-function createBackend(config: BackendConfig): SessionBackend {
-  switch (config.kind) {
-    case 'embedded': return new EmbeddedBackend(config)
-    case 'redis': return new RedisBackend(config)
-    case 'mongodb': return new MongoBackend(config)
-    case 'postgres': return new PostgresBackend(config)
-  }
-}
 
 /**
  * Builds the store SESSION_STORE names. Never throws: the SDK would silently fall back to cookie
@@ -30,13 +16,21 @@ export function createSessionStore(env: Record<string, string | undefined> = pro
       console.info('[session-store] SESSION_STORE=cookie: sessions live in encrypted cookies (the SDK\'s stateless mode); no server-side store.')
       return undefined
     }
+    const { backend, backendSettings, store: settings } = config
     const store = new EncryptedSessionStore({
-      name: config.kind,
-      backend: createBackend(config.backend),
-      secret: config.secret,
-      durations: config.durations,
+      name: backend.name,
+      backend: backend.create(backendSettings, settings),
+      startHint: backend.startHint,
+      secret: settings.secret,
+      durations: settings.durations,
+      timeoutMs: settings.timeoutMs,
     })
-    console.info(`[session-store] sessions are kept in ${config.kind} at ${store.location} (encrypted at rest).`)
+    console.info(`[session-store] sessions are kept in ${backend.name} at ${store.location} (encrypted at rest).`)
+    if (config.defaulted && env.NODE_ENV === 'production') {
+      console.warn('[session-store] WARNING: SESSION_STORE is not set, so this production server keeps sessions in the embedded store: '
+        + 'one process, one machine, files on local disk. Set SESSION_STORE=redis (or postgres, mongodb) for production; '
+        + 'set SESSION_STORE=embedded to keep it and silence this warning.')
+    }
     return store
   }
   catch (error) {

@@ -2,7 +2,7 @@
 // are signed out everywhere when the test ends, and a raw view of the project's session store.
 import { randomBytes } from 'node:crypto'
 import { test as base, expect } from '@playwright/test'
-import { rawBackend, type RawBackend } from '../../support/raw-backend'
+import { rawBackend, type RawBackend } from '../../support/raw-backends'
 import { DevIdpAdmin } from './dev-idp-admin'
 import { IDP_CLIENT_SECRET, idpURL, storeSettings, type Deployment } from './deployments'
 import { devUser, type DevUser } from './sign-in'
@@ -33,9 +33,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   deployment: [undefined as unknown as Deployment, { option: true, scope: 'worker' }],
 
   store: [async ({ deployment }, use) => {
-    // rawBackend() reads the store settings from the environment; a worker serves one project only.
-    Object.assign(process.env, storeSettings(deployment))
-    const raw: RawBackend = rawBackend()
+    const raw: RawBackend = rawBackend(storeSettings(deployment))
     await use({
       holds: async id => (await raw.nativeExpiry(id)) !== undefined,
       dump: () => raw.dump(),

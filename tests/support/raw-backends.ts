@@ -3,13 +3,17 @@ import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { MongoClient } from 'mongodb'
 import pg from 'pg'
-import { readSessionStoreConfig, type BackendConfig } from '~/server/session-stores/session-store-config'
+import { readSessionStoreConfig, type BackendName } from '~/server/session-stores/backends'
+import type { EmbeddedSettings } from '~/server/session-stores/backends/embedded'
+import type { MongoSettings } from '~/server/session-stores/backends/mongodb'
+import type { PostgresSettings } from '~/server/session-stores/backends/postgres'
+import type { RedisSettings } from '~/server/session-stores/backends/redis'
 
 /** Reads a backend directly, as an attacker with a database dump (or an operator) would. */
 export interface RawBackend {
   /** Everything the store keeps, as text. */
   dump(): Promise<string>
-  /** When the backend itself will drop this session (Unix seconds), or undefined if it holds none. */
+  /** When the backend itself will drop this live session (Unix seconds); undefined for none, or a tombstone. */
   nativeExpiry(id: string): Promise<number | undefined>
   close(): Promise<void>
 }
@@ -19,7 +23,7 @@ async function filesUnder(directory: string): Promise<string[]> {
   return entries.filter(entry => entry.isFile()).map(entry => join(entry.parentPath, entry.name))
 }
 
-function rawEmbedded(config: Extract<BackendConfig, { kind: 'embedded' }>): RawBackend {
+function rawEmbedded(config: EmbeddedSettings): RawBackend {
   return {
     async dump() {
       const files = await filesUnder(config.directory)
@@ -33,7 +37,7 @@ function rawEmbedded(config: Extract<BackendConfig, { kind: 'embedded' }>): RawB
   }
 }
 
-function rawRedis(config: Extract<BackendConfig, { kind: 'redis' }>): RawBackend {
+function rawRedis(config: RedisSettings): RawBackend {
   const redis = new Redis(config.url)
   return {
     async dump() {
@@ -42,12 +46,15 @@ function rawRedis(config: Extract<BackendConfig, { kind: 'redis' }>): RawBackend
         const type = await redis.type(key)
         if (type === 'hash') return JSON.stringify(await redis.hgetall(key))
         if (type === 'set') return JSON.stringify(await redis.smembers(key))
+        if (type === 'zset') return JSON.stringify(await redis.zrange(key, 0, -1, 'WITHSCORES'))
         return String(await redis.get(key))
       }))
       return [...keys, ...values].join('\n')
     },
     async nativeExpiry(id) {
-      const ttl = await redis.ttl(`${config.keyPrefix}session:${id}`)
+      const key = `${config.keyPrefix}session:${id}`
+      if (!await redis.hexists(key, 'p')) return undefined
+      const ttl = await redis.ttl(key)
       return ttl > 0 ? Math.floor(Date.now() / 1000) + ttl : undefined
     },
     async close() {
@@ -56,7 +63,7 @@ function rawRedis(config: Extract<BackendConfig, { kind: 'redis' }>): RawBackend
   }
 }
 
-function rawPostgres(config: Extract<BackendConfig, { kind: 'postgres' }>): RawBackend {
+function rawPostgres(config: PostgresSettings): RawBackend {
   const pool = new pg.Pool({ connectionString: config.connectionString })
   return {
     async dump() {
@@ -74,7 +81,7 @@ function rawPostgres(config: Extract<BackendConfig, { kind: 'postgres' }>): RawB
   }
 }
 
-function rawMongo(config: Extract<BackendConfig, { kind: 'mongodb' }>): RawBackend {
+function rawMongo(config: MongoSettings): RawBackend {
   const client = new MongoClient(config.uri)
   const sessions = client.db(config.database).collection<{ _id: string, expiresAt: Date }>(config.collection)
   return {
@@ -98,15 +105,16 @@ function rawMongo(config: Extract<BackendConfig, { kind: 'mongodb' }>): RawBacke
   }
 }
 
-/** The raw view of the backend this test project's SESSION_STORE names. */
-export function rawBackend(): RawBackend {
-  const config = readSessionStoreConfig(process.env)
+const rawReaders: { [Name in BackendName]: (settings: never) => RawBackend } = {
+  embedded: rawEmbedded,
+  redis: rawRedis,
+  postgres: rawPostgres,
+  mongodb: rawMongo,
+}
+
+/** The raw view of the backend these settings (SESSION_STORE and the backend's variables) name. */
+export function rawBackend(env: Record<string, string | undefined>): RawBackend {
+  const config = readSessionStoreConfig(env)
   if (config.kind === 'cookie') throw new Error('SESSION_STORE=cookie has no backend to read.')
-  const backend = config.backend
-  switch (backend.kind) {
-    case 'embedded': return rawEmbedded(backend)
-    case 'redis': return rawRedis(backend)
-    case 'postgres': return rawPostgres(backend)
-    case 'mongodb': return rawMongo(backend)
-  }
+  return rawReaders[config.kind](config.backendSettings as never)
 }

@@ -1,10 +1,13 @@
 import { createStorage, type Storage } from 'unstorage'
 import fsLiteDriver from 'unstorage/drivers/fs-lite'
-import type { SessionBackend, SessionRecord, StoredSession } from './session-backend'
-import { deletedIdKey, matchesLogout, keysOf, type LogoutMatch, type SessionKeys } from './session-index'
-import { nowInSeconds } from './session-expiry'
+import type { SessionBackend, SessionRecord, StoredSession } from '../session-backend'
+import { matchesLogout, type LogoutMatch, type SessionKeys } from '../session-index'
+import { defineBackend } from '../session-backend'
+const deletedIdKey = (id: string) => `id:${id}`
+const keysOf = (keys: SessionKeys) => (keys.sub ? [...keys.sids, keys.sub] : keys.sids)
+import { nowInSeconds } from '../session-expiry'
 
-export interface EmbeddedBackendOptions {
+export interface EmbeddedSettings {
   /** Folder for the session files; they survive a dev-server restart. Default `.data/sessions`. */
   directory: string
 }
@@ -31,7 +34,7 @@ export class EmbeddedBackend implements SessionBackend {
   readonly #storage: Storage
   #queue: Promise<unknown> = Promise.resolve()
 
-  constructor(options: EmbeddedBackendOptions) {
+  constructor(options: EmbeddedSettings) {
     this.location = options.directory
     this.#storage = createStorage({ driver: fsLiteDriver({ base: options.directory }) })
   }
@@ -154,3 +157,12 @@ export class EmbeddedBackend implements SessionBackend {
     await this.#storage.dispose()
   }
 }
+
+// TEMPORARY STUB: being rewritten to the new SessionBackend interface.
+export default defineBackend({
+  name: 'embedded',
+  settings: (env): EmbeddedSettings => ({ directory: env.string('EMBEDDED_STORE_DIR', '.data/sessions') }),
+  defaultLocation: '.data/sessions',
+  startHint: 'Check that EMBEDDED_STORE_DIR is a folder this process can write to.',
+  create: settings => new EmbeddedBackend(settings) as never,
+})

@@ -1,9 +1,11 @@
 import { Binary, MongoClient, type Collection, type Filter } from 'mongodb'
-import type { SessionBackend, SessionRecord, StoredSession } from './session-backend'
-import { deletedIdKey, keysOf, type LogoutMatch } from './session-index'
-import { redactUrl } from './session-store-config'
+import { defineBackend, type SessionBackend, SessionRecord, StoredSession } from '../session-backend'
+import type { LogoutMatch, SessionKeys } from '../session-index'
+const deletedIdKey = (id: string) => `id:${id}`
+const keysOf = (keys: SessionKeys) => (keys.sub ? [...keys.sids, keys.sub] : keys.sids)
+import { redactUrl } from '../session-store-config'
 
-export interface MongoBackendOptions {
+export interface MongoSettings {
   /** `mongodb://user:password@host:27017/?authSource=admin` (MONGODB_URI). */
   uri: string
   /** Default `auth0_sessions`. */
@@ -38,11 +40,11 @@ const fromSeconds = (seconds: number) => new Date(seconds * 1000)
 export class MongoBackend implements SessionBackend {
   readonly location: string
   readonly startHint = 'Start it with `docker compose up -d mongodb`, or check MONGODB_URI.'
-  readonly #options: MongoBackendOptions
+  readonly #options: MongoSettings
   #client: MongoClient | undefined
   #indexes: Promise<void> | undefined
 
-  constructor(options: MongoBackendOptions) {
+  constructor(options: MongoSettings) {
     this.#options = options
     this.location = `${redactUrl(options.uri)} (${options.database}.${options.collection})`
   }
@@ -141,3 +143,12 @@ export class MongoBackend implements SessionBackend {
     this.#indexes = undefined
   }
 }
+
+// TEMPORARY STUB: being rewritten to the new SessionBackend interface.
+export default defineBackend({
+  name: 'mongodb',
+  settings: (env): MongoSettings => ({ uri: env.string('MONGODB_URI', 'mongodb://root:mongodb@localhost:27017/?authSource=admin'), database: env.string('MONGODB_DATABASE', 'auth0_sessions'), collection: env.string('MONGODB_COLLECTION', 'sessions') }),
+  defaultLocation: '',
+  startHint: 'Start it with `docker compose up -d mongodb`, or check MONGODB_URI.',
+  create: settings => new MongoBackend(settings) as never,
+})

@@ -1,10 +1,10 @@
 import pg from 'pg'
-import type { SessionBackend, SessionRecord, StoredSession } from './session-backend'
-import type { LogoutMatch } from './session-index'
+import { defineBackend, type SessionBackend, SessionRecord, StoredSession } from '../session-backend'
+import type { LogoutMatch } from '../session-index'
 import { postgresSchema } from './postgres-schema'
-import { redactUrl } from './session-store-config'
+import { redactUrl } from '../session-store-config'
 
-export interface PostgresBackendOptions {
+export interface PostgresSettings {
   /** `postgres://user:password@host:5432/database` (DATABASE_URL, or built from PGHOST, PGUSER, ...). */
   connectionString: string
   /** Table name; the revocations table and the functions are named after it. Default `auth0_sessions`. */
@@ -27,12 +27,12 @@ function toStoredSession(row: SessionRow): StoredSession {
 export class PostgresBackend implements SessionBackend {
   readonly location: string
   readonly startHint = 'Start it with `docker compose up -d postgres`, or check DATABASE_URL.'
-  readonly #options: PostgresBackendOptions
+  readonly #options: PostgresSettings
   readonly #table: string
   #pool: pg.Pool | undefined
   #schema: Promise<void> | undefined
 
-  constructor(options: PostgresBackendOptions) {
+  constructor(options: PostgresSettings) {
     this.#options = options
     this.#table = options.table
     this.location = redactUrl(options.connectionString)
@@ -111,3 +111,12 @@ export class PostgresBackend implements SessionBackend {
     this.#schema = undefined
   }
 }
+
+// TEMPORARY STUB: being rewritten to the new SessionBackend interface.
+export default defineBackend({
+  name: 'postgres',
+  settings: (env): PostgresSettings => ({ connectionString: env.string('DATABASE_URL', 'postgres://postgres:postgres@localhost:5432/auth0_sessions'), table: env.sqlName('POSTGRES_SESSION_TABLE', 'auth0_sessions') }),
+  defaultLocation: '',
+  startHint: 'Start it with `docker compose up -d postgres`, or check DATABASE_URL.',
+  create: settings => new PostgresBackend(settings) as never,
+})

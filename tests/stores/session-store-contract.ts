@@ -1,0 +1,529 @@
+// The session store contract (DESIGN.md), as one function that each backend's test file calls with
+// its real server and, where it can, a disposable server for fault tests. It reads what the backend
+// really holds with tests/support/raw-backends.ts, and runs the seed's own tests through the factory.
+import { randomBytes, randomUUID } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import type { StateData } from '@auth0/auth0-nuxt'
+import { backends, readSessionStoreConfig, type BackendName } from '~/server/session-stores/backends'
+import type { EncryptedSessionStore } from '~/server/session-stores/encrypted-session-store'
+import { createSessionStore } from '~/server/utils/session-store-factory'
+import type { DisposableServer } from '../support/disposable-servers'
+import { issuedAt } from '../support/logout-token-options'
+import { rawBackend } from '../support/raw-backends'
+import { ISSUER, newPerson, newSessionId, newStateData } from '../support/state-data'
+import { seedTests } from './seed-tests'
+
+export interface BackendUnderTest {
+  name: BackendName
+  /** The backend's settings for a namespace of the test's own (key prefix, table, folder...): tests leave no data behind. */
+  env(namespace: string): Record<string, string>
+  /** Settings that point at nothing: the backend cannot be reached, and the message must say so. */
+  unreachable: { env: Record<string, string>, address: string }
+  /** A disposable server and the settings pointing at it, for freeze and kill tests. */
+  disposable?: { start(): Promise<DisposableServer>, env(server: DisposableServer): Record<string, string> }
+  /** Why this backend cannot be tested here: the suite is then reported as skipped, loudly. */
+  skip?: string
+}
+
+export const TEST_SECRET = 'a-test-only-secret-of-at-least-32-characters'
+/** Short enough that the fault tests run fast; the production default is 1000 ms. */
+const TIMEOUT_MS = 500
+
+const now = () => Math.floor(Date.now() / 1000)
+
+async function errorOf(call: () => Promise<unknown>): Promise<unknown> {
+  return call().then(() => undefined, (error: unknown) => error)
+}
+
+/** Calls `call` until it resolves; how long that took, in ms. */
+async function msUntilAnswered(call: () => Promise<unknown>, giveUpMs = 10_000): Promise<number> {
+  const started = Date.now()
+  while (Date.now() - started < giveUpMs) {
+    if (await call().then(() => true, () => false)) return Date.now() - started
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  throw new Error(`still failing after ${giveUpMs} ms`)
+}
+
+export function testSessionStore(backend: BackendUnderTest): void {
+  if (backend.skip) {
+    console.warn(`\n  ⚠  SKIPPED: the ${backend.name} session store was NOT tested: ${backend.skip}\n`)
+    it.skip(`${backend.name} session store contract: ${backend.skip}`, () => {})
+    return
+  }
+  const settingsFor = (namespace: string) => ({
+    SESSION_STORE: backend.name, SESSION_STORE_SECRET: TEST_SECRET, SESSION_STORE_TIMEOUT_MS: String(TIMEOUT_MS), ...backend.env(namespace),
+  })
+  const namespaces = [newNamespace()]
+  const env = settingsFor(namespaces[0]!)
+  // The seed's tests use the factory's process-wide store, as an app does.
+  Object.assign(process.env, env)
+
+  const opened: EncryptedSessionStore[] = []
+  function openStore(overrides: Record<string, string> = {}): EncryptedSessionStore {
+    const store = createSessionStore({ ...env, ...overrides }) as EncryptedSessionStore
+    opened.push(store)
+    return store
+  }
+
+  const store = openStore()
+  const raw = rawBackend(env)
+  afterAll(async () => {
+    await raw.close()
+    await Promise.allSettled(opened.map(each => each.close()))
+    for (const namespace of namespaces) await dropNamespace(settingsFor(namespace))
+  })
+
+  describe(`the ${backend.name} session store`, () => {
+    seedTests()
+
+    it('hands back exactly what the SDK stored, and nothing for an id it never saw', async () => {
+      const id = newSessionId()
+      const state = newStateData()
+      await store.set(id, state)
+
+      expect(await store.get(id)).toEqual(state)
+      expect(await store.get(newSessionId())).toBeUndefined()
+      await store.delete(id)
+    })
+
+    it('keeps the latest write of a session, and forgets it once deleted', async () => {
+      const id = newSessionId()
+      const person = newPerson()
+      await store.set(id, newStateData({ person }))
+      const refreshed = newStateData({ person })
+      await store.set(id, refreshed)
+      expect(await store.get(id)).toEqual(refreshed)
+
+      await store.delete(id)
+      expect(await store.get(id)).toBeUndefined()
+      await expect(store.delete(id)).resolves.toBeUndefined()
+    })
+
+    describe('back-channel logout', () => {
+      it('by sid ends every session of that IdP session and no other, though the store key is not the sid', async () => {
+        const person = newPerson()
+        const sid = randomUUID()
+        const [first, second, other] = [newSessionId(), newSessionId(), newSessionId()]
+        await store.set(first, newStateData({ person, sid }))
+        await store.set(second, newStateData({ person, sid }))
+        await store.set(other, newStateData({ person }))
+
+        await store.deleteByLogoutToken({ sid })
+
+        expect(await store.get(first)).toBeUndefined()
+        expect(await store.get(second)).toBeUndefined()
+        expect(await store.get(other)).toBeDefined()
+      })
+
+      it('by sid also finds a session whose id token carries a newer sid than the SDK\'s internal one', async () => {
+        const id = newSessionId()
+        const idTokenSid = randomUUID()
+        await store.set(id, newStateData({ sid: randomUUID(), idTokenSid }))
+
+        await store.deleteByLogoutToken({ sid: idTokenSid })
+
+        expect(await store.get(id)).toBeUndefined()
+      })
+
+      it('by sub alone ends all of that user\'s sessions, and no one else\'s', async () => {
+        const [alice, bob] = [newPerson(), newPerson()]
+        const aliceIds = [newSessionId(), newSessionId(), newSessionId()]
+        const bobId = newSessionId()
+        for (const id of aliceIds) await store.set(id, newStateData({ person: alice }))
+        await store.set(bobId, newStateData({ person: bob }))
+
+        await store.deleteByLogoutToken({ sub: alice.sub })
+
+        for (const id of aliceIds) expect(await store.get(id)).toBeUndefined()
+        expect(await store.get(bobId)).toBeDefined()
+      })
+
+      it('ends nothing when the claims do not all match, and the session\'s later writes are kept', async () => {
+        const person = newPerson()
+        const sid = randomUUID()
+        const id = newSessionId()
+        const state = newStateData({ person, sid })
+        await store.set(id, state)
+
+        await store.deleteByLogoutToken({ sid, sub: newPerson().sub })
+        await store.deleteByLogoutToken({ sid, iss: 'https://another-tenant.example.com/' })
+        await store.deleteByLogoutToken({ sub: person.sub, iss: 'https://another-tenant.example.com/' })
+        await store.deleteByLogoutToken({})
+        // A refresh after the mismatched tokens: the session lives on.
+        await store.set(id, state)
+        expect(await store.get(id)).toEqual(state)
+
+        await store.deleteByLogoutToken({ sid, sub: person.sub, iss: ISSUER })
+        expect(await store.get(id)).toBeUndefined()
+      })
+    })
+
+    describe('no resurrection', () => {
+      it('a write still in flight when its sid was revoked does not bring the session back', async () => {
+        const id = newSessionId()
+        const state = newStateData({ createdAt: now() - 60 })
+        await store.set(id, state)
+
+        await store.deleteByLogoutToken({ sid: state.internal.sid })
+        await store.set(id, state)
+
+        expect(await store.get(id)).toBeUndefined()
+      })
+
+      it('a deleted id stays refused whatever the writer\'s clock says', async () => {
+        const id = newSessionId()
+        await store.set(id, newStateData())
+        await store.delete(id)
+
+        // An app server whose clock runs 3 s (or an hour) ahead writes the session back.
+        for (const skew of [3, 3600]) await store.set(id, newStateData({ createdAt: now() + skew }))
+
+        expect(await store.get(id)).toBeUndefined()
+      })
+
+      it('after "sign out everywhere" old sessions stay out, and a login in the same second is kept', async () => {
+        const person = newPerson()
+        const second = now()
+        const old = newStateData({ person, createdAt: second })
+        const oldId = newSessionId()
+        await store.set(oldId, old)
+
+        await store.deleteByLogoutToken({ sub: person.sub })
+        await store.set(oldId, old)
+        // The SDK's createdAt has whole seconds: the new login may carry the very same one.
+        const fresh = newSessionId()
+        const freshState = newStateData({ person, createdAt: second })
+        await store.set(fresh, freshState)
+
+        expect(await store.get(oldId)).toBeUndefined()
+        expect(await store.get(fresh)).toEqual(freshState)
+      })
+
+      it('20 logins completed right after "sign out everywhere" are all kept', async () => {
+        const person = newPerson()
+        await store.set(newSessionId(), newStateData({ person }))
+        await store.deleteByLogoutToken({ sub: person.sub })
+
+        const ids = Array.from({ length: 20 }, () => newSessionId())
+        await Promise.all(ids.map(id => store.set(id, newStateData({ person }))))
+
+        const kept = await Promise.all(ids.map(id => store.get(id)))
+        expect(kept.filter(Boolean)).toHaveLength(20)
+      })
+    })
+
+    describe('a logout token ends the sessions that existed when it was issued', () => {
+      it('a replayed token leaves the sessions created after it alone', async () => {
+        const person = newPerson()
+        const id = newSessionId()
+        await store.set(id, newStateData({ person }))
+
+        // Issued a minute ago (beyond the 5 s of allowed clock skew): it did not mean this session.
+        await store.deleteByLogoutToken({ sub: person.sub }, issuedAt(now() - 60))
+        expect(await store.get(id)).toBeDefined()
+
+        await store.deleteByLogoutToken({ sub: person.sub }, issuedAt(now()))
+        expect(await store.get(id)).toBeUndefined()
+      })
+
+      it('reads the guide\'s createdAt in milliseconds (Date.now()) as the seconds it means', async () => {
+        const id = newSessionId()
+        const state = newStateData({ createdAt: Date.now() - 60_000 })
+        await store.set(id, state)
+        expect(await store.get(id)).toEqual(state)
+        expect(await raw.nativeExpiry(id)).toBeGreaterThan(now() + 86_000)
+
+        await store.deleteByLogoutToken({ sid: state.internal.sid }, issuedAt(now()))
+        expect(await store.get(id)).toBeUndefined()
+      })
+    })
+
+    describe('expiry, by the SDK\'s rule', () => {
+      it('is handed to the backend natively: the inactivity duration from now, for a fresh rolling session', async () => {
+        const id = newSessionId()
+        await store.set(id, newStateData())
+
+        const expiry = await raw.nativeExpiry(id)
+        expect(expiry).toBeGreaterThanOrEqual(now() + 86_400 - 5)
+        expect(expiry).toBeLessThanOrEqual(now() + 86_400 + 1)
+      })
+
+      it('is capped by the absolute duration since login', async () => {
+        const id = newSessionId()
+        await store.set(id, newStateData({ createdAt: now() - 259_200 + 600 }))
+
+        const expiry = await raw.nativeExpiry(id)
+        expect(expiry).toBeLessThanOrEqual(now() + 600)
+        expect(expiry).toBeGreaterThan(now() + 590)
+      })
+
+      it('a session past its absolute duration is not stored at all', async () => {
+        const id = newSessionId()
+        await store.set(id, newStateData({ createdAt: now() - 259_200 - 1 }))
+
+        expect(await store.get(id)).toBeUndefined()
+        expect(await raw.nativeExpiry(id)).toBeUndefined()
+      })
+
+      it('is enforced on read, even before the backend purges the record (a controlled clock)', async () => {
+        const id = newSessionId()
+        await store.set(id, newStateData())
+        vi.useFakeTimers({ toFake: ['Date'] })
+        try {
+          vi.setSystemTime(Date.now() + 86_400_000 + 1000)
+          expect(await store.get(id)).toBeUndefined()
+        }
+        finally {
+          vi.useRealTimers()
+        }
+        expect(await raw.nativeExpiry(id)).toBeDefined()
+      })
+    })
+
+    describe('at rest', () => {
+      it('a dump of the backend holds no token, e-mail, sub or sid', async () => {
+        const person = newPerson()
+        const state = newStateData({ person })
+        const id = newSessionId()
+        await store.set(id, state)
+        await store.deleteByLogoutToken({ sid: randomUUID(), sub: person.sub })
+
+        const dump = await raw.dump()
+
+        expect(dump).toContain(id)
+        const secrets = [state.idToken!, state.refreshToken!, ...state.tokenSets.map(set => set.accessToken), person.email, person.sub, state.internal.sid]
+        for (const secret of secrets) expect(dump).not.toContain(secret)
+        expect(dump).not.toContain(person.sub.split('|')[1])
+      })
+
+      it('a payload is bound to its session id and to the secret', async () => {
+        const id = newSessionId()
+        await store.set(id, newStateData())
+
+        const otherSecret = openStore({ SESSION_STORE_SECRET: 'another-secret-that-is-32-characters-long' })
+        expect(await otherSecret.get(id)).toBeUndefined()
+      })
+    })
+
+    describe('bad input is a programming error: named, refused before any backend work, nothing written', () => {
+      const badWrites: Array<[string, () => [string, unknown], RegExp]> = [
+        ['an empty id', () => ['', newStateData()], /session id must be 1 to 128/],
+        ['a 10 KB id', () => ['x'.repeat(10_000), newStateData()], /a string of 10000 characters/],
+        ['an id with NUL', () => ['bad\0id', newStateData()], /session id/],
+        ['an id that is a path', () => ['../../etc/passwd', newStateData()], /session id/],
+        ['createdAt = NaN', () => [newSessionId(), { ...newStateData(), internal: { sid: 's', createdAt: Number.NaN } }], /createdAt must be a positive number of seconds; got NaN/],
+        ['no internal', () => [newSessionId(), { user: { sub: 'x' } }], /StateData.internal must be an object/],
+        ['a circular StateData', () => {
+          const state = newStateData() as StateData & { self?: unknown }
+          state.self = state
+          return [newSessionId(), state]
+        }, /cannot be stored as JSON/],
+      ]
+      for (const [what, input, message] of badWrites) {
+        it(`set() with ${what}`, async () => {
+          const [id, state] = input()
+          const error = await errorOf(() => store.set(id, state as StateData))
+          expect(error).toMatchObject({ name: 'SessionInputError', message: expect.stringMatching(message) })
+          expect((error as Error).message).not.toContain('docker compose')
+          if (id) expect(await raw.dump()).not.toContain(id.slice(0, 64))
+        })
+      }
+
+      it('get() and delete() with an id that cannot be one', async () => {
+        for (const call of [() => store.get('x'.repeat(10_000)), () => store.delete('a\0b')]) {
+          expect(await errorOf(call)).toMatchObject({ name: 'SessionInputError' })
+        }
+      })
+
+      it('a bad write first into a fresh namespace breaks no later sign-in', async () => {
+        const namespace = newNamespace()
+        namespaces.push(namespace)
+        const fresh = openStore(settingsFor(namespace))
+        await errorOf(() => fresh.set('', newStateData()))
+        const id = newSessionId()
+        const state = newStateData()
+        await fresh.set(id, state)
+        expect(await fresh.get(id)).toEqual(state)
+      })
+    })
+
+    describe('bounded per user', () => {
+      it('a new session beyond the cap ends the oldest, which no refresh brings back', async () => {
+        const capped = openStore({ SESSION_STORE_MAX_SESSIONS_PER_USER: '3' })
+        const person = newPerson()
+        const ids = Array.from({ length: 5 }, () => newSessionId())
+        const states = ids.map(() => newStateData({ person }))
+        for (const [index, id] of ids.entries()) await capped.set(id, states[index]!)
+
+        const live = await Promise.all(ids.map(id => capped.get(id)))
+        expect(live.map(Boolean)).toEqual([false, false, true, true, true])
+        await capped.set(ids[0]!, states[0]!)
+        expect(await capped.get(ids[0]!)).toBeUndefined()
+        expect((await capped.sessionsOf(person.sub)).map(session => session.id).sort()).toEqual(ids.slice(2).sort())
+      })
+
+      it('"sign out everywhere" ends every session of a user who holds many', async () => {
+        const person = newPerson()
+        const ids = Array.from({ length: 60 }, () => newSessionId())
+        const roomy = openStore({ SESSION_STORE_MAX_SESSIONS_PER_USER: '100' })
+        for (const id of ids) await roomy.set(id, newStateData({ person }))
+        // A store with a smaller cap walks them in batches.
+        const batched = openStore({ SESSION_STORE_MAX_SESSIONS_PER_USER: '7' })
+
+        await batched.deleteByLogoutToken({ sub: person.sub })
+
+        expect((await Promise.all(ids.map(id => roomy.get(id)))).filter(Boolean)).toHaveLength(0)
+      })
+    })
+
+    it('lists a user\'s live sessions, newest first, without tokens', async () => {
+      const person = newPerson()
+      const [older, newer] = [newSessionId(), newSessionId()]
+      await store.set(older, newStateData({ person, createdAt: now() - 100 }))
+      const newest = newStateData({ person })
+      await store.set(newer, newest)
+
+      const sessions = await store.sessionsOf(person.sub, newest.idToken)
+
+      expect(sessions.map(session => session.id)).toEqual([newer, older])
+      expect(sessions[0]).toMatchObject({ sid: newest.internal.sid, createdAt: newest.internal.createdAt, current: true })
+      expect(sessions[1]).toMatchObject({ current: false })
+      expect(JSON.stringify(sessions)).not.toContain(newest.idToken)
+      await store.deleteByLogoutToken({ sub: person.sub })
+      expect(await store.sessionsOf(person.sub)).toEqual([])
+    })
+
+    it('stays consistent under hundreds of concurrent set, get, delete and logout calls', async () => {
+      const people = Array.from({ length: 10 }, () => newPerson())
+      const sessions = Array.from({ length: 200 }, (_, i) => ({
+        id: newSessionId(),
+        state: newStateData({ person: people[i % people.length], createdAt: now() - 10 }),
+        fate: (['kept', 'deleted', 'revoked'] as const)[i % 3],
+      }))
+
+      // Each session is signed in first; then refreshes race with logouts, as in production.
+      await Promise.all(sessions.map(({ id, state }) => store.set(id, state)))
+      await Promise.all(sessions.map(async ({ id, state, fate }) => {
+        const logout = fate === 'revoked' ? store.deleteByLogoutToken({ sid: state.internal.sid }) : fate === 'deleted' ? store.delete(id) : undefined
+        await store.get(id)
+        await store.set(id, state)
+        await logout
+        await store.set(id, state)
+      }))
+
+      for (const { id, state, fate } of sessions) {
+        const stored = await store.get(id)
+        if (fate === 'kept') expect(stored).toEqual(state)
+        else expect(stored, `${fate} session ${id}`).toBeUndefined()
+      }
+      for (const person of people) {
+        const listed = (await store.sessionsOf(person.sub)).map(session => session.id).sort()
+        const kept = sessions.filter(s => s.fate === 'kept' && s.state.user!.sub === person.sub).map(s => s.id).sort()
+        expect(listed).toEqual(kept)
+      }
+      await Promise.all(people.map(person => store.deleteByLogoutToken({ sub: person.sub })))
+      for (const { id } of sessions) expect(await store.get(id)).toBeUndefined()
+    })
+
+    it('answers ping, and can be closed and opened again', async () => {
+      const another = openStore()
+      await expect(another.ping()).resolves.toBeUndefined()
+      await another.close()
+      const reopened = openStore()
+      await expect(reopened.ping()).resolves.toBeUndefined()
+    })
+
+    describe('when its server cannot be reached', () => {
+      it('refuses with a 503 error naming the store, the address without its password, and what to do', async () => {
+        const down = openStore(backend.unreachable.env)
+        for (const call of [() => down.set(newSessionId(), newStateData()), () => down.get(newSessionId()), () => down.ping()]) {
+          const error = await errorOf(call)
+          expect(error).toMatchObject({ name: 'SessionStoreUnavailableError', statusCode: 503 })
+          const message = (error as Error).message
+          expect(message).toContain(`The ${backend.name} session store at`)
+          expect(message).toContain(backend.unreachable.address)
+          expect(message).toContain(backends[backend.name].startHint)
+          expect(message).not.toContain('hunter2')
+        }
+      })
+
+      it('fails fast while it is known to be down', async () => {
+        const down = openStore(backend.unreachable.env)
+        await errorOf(() => down.ping())
+        const started = Date.now()
+        for (let i = 0; i < 20; i++) expect(await errorOf(() => down.get(newSessionId()))).toMatchObject({ statusCode: 503 })
+        // Twenty calls in less than one deadline: none of them waited for the backend.
+        expect(Date.now() - started).toBeLessThan(TIMEOUT_MS)
+      })
+    })
+
+    const disposable = backend.disposable
+    describe.skipIf(!disposable)('faults of its own server (a disposable one)', () => {
+      let server: DisposableServer
+      let faulty: EncryptedSessionStore
+      beforeAll(async () => {
+        server = await disposable!.start()
+        faulty = openStore(disposable!.env(server))
+        await faulty.set(newSessionId(), newStateData())
+      }, 30_000)
+      afterAll(async () => {
+        await faulty?.close()
+        await server?.close()
+      })
+
+      it('frozen (SIGSTOP): every call fails within its deadline with a 503, and calls work again soon after the thaw', async () => {
+        const id = newSessionId()
+        const state = newStateData()
+        await faulty.set(id, state)
+        server.freeze()
+        try {
+          const started = Date.now()
+          const errors = await Promise.all([
+            errorOf(() => faulty.get(id)), errorOf(() => faulty.set(newSessionId(), newStateData())), errorOf(() => faulty.ping()),
+          ])
+          for (const error of errors) expect(error).toMatchObject({ name: 'SessionStoreUnavailableError', statusCode: 503 })
+          expect(Date.now() - started).toBeLessThan(TIMEOUT_MS * 4)
+        }
+        finally {
+          server.thaw()
+        }
+        expect(await msUntilAnswered(() => faulty.get(id))).toBeLessThan(2000)
+        expect(await faulty.get(id)).toEqual(state)
+      })
+
+      it('killed: calls fail fast with a 503; once it is back, calls work again by themselves', async () => {
+        const id = newSessionId()
+        await faulty.set(id, newStateData())
+        await server.kill()
+        try {
+          expect(await errorOf(() => faulty.get(id))).toMatchObject({ name: 'SessionStoreUnavailableError' })
+          const started = Date.now()
+          expect(await errorOf(() => faulty.ping())).toMatchObject({ statusCode: 503 })
+          expect(Date.now() - started).toBeLessThan(TIMEOUT_MS * 2)
+        }
+        finally {
+          await server.start()
+        }
+        expect(await msUntilAnswered(() => faulty.ping())).toBeLessThan(3000)
+      })
+    })
+  })
+}
+
+function newNamespace(): string {
+  return `t${randomBytes(4).toString('hex')}`
+}
+
+/** Deletes everything a store wrote under these settings. */
+async function dropNamespace(env: Record<string, string>): Promise<void> {
+  const config = readSessionStoreConfig(env)
+  if (config.kind === 'cookie') return
+  const backend = config.backend.create(config.backendSettings, config.store)
+  try {
+    await backend.drop()
+  }
+  finally {
+    await backend.close()
+  }
+}
