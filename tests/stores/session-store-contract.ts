@@ -2,6 +2,7 @@
 // its real server and, where it can, a disposable server for fault tests. It reads what the backend
 // really holds with tests/support/raw-backends.ts, and runs the seed's own tests through the factory.
 import { randomBytes, randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { StateData } from '@auth0/auth0-nuxt'
 import { backends, readSessionStoreConfig, type BackendName } from '~/server/session-stores/backends'
@@ -40,7 +41,7 @@ async function msUntilAnswered(call: () => Promise<unknown>, giveUpMs = 10_000):
   const started = Date.now()
   while (Date.now() - started < giveUpMs) {
     if (await call().then(() => true, () => false)) return Date.now() - started
-    await new Promise(resolve => setTimeout(resolve, 50))
+    await sleep(50)
   }
   throw new Error(`still failing after ${giveUpMs} ms`)
 }
@@ -354,7 +355,10 @@ export function testSessionStore(backend: BackendUnderTest): void {
         const person = newPerson()
         const ids = Array.from({ length: 5 }, () => newSessionId())
         const states = ids.map(() => newStateData({ person }))
-        for (const [index, id] of ids.entries()) await capped.set(id, states[index]!)
+        for (const [index, id] of ids.entries()) {
+          await capped.set(id, states[index]!)
+          await sleep(2) // one login per millisecond at most, so "oldest" is well defined
+        }
 
         const live = await Promise.all(ids.map(id => capped.get(id)))
         expect(live.map(Boolean)).toEqual([false, false, true, true, true])
