@@ -99,7 +99,7 @@ const SECRET_PARAMETER = /pass|pwd|secret|token|key|auth(?!source$|mechanism$)|c
 /**
  * A connection URL fit for logs, error pages and /api/health: the password in the userinfo and
  * every secret-looking query parameter become ***. Works on host lists (`h1:1,h2:2`), which
- * `new URL()` refuses, and errs towards hiding: with a stray `@`, more is hidden, never less.
+ * `new URL()` refuses, and errs towards hiding: where an `@` is ambiguous, more is hidden, never less.
  */
 export function redactUrl(url: string): string {
   const scheme = /^[a-z][\w+.-]*:\/\//i.exec(url)?.[0]
@@ -110,8 +110,10 @@ export function redactUrl(url: string): string {
   let userinfo = ''
   if (at !== -1) {
     const credentials = rest.slice(0, at)
+    // An @ after a ? is either in a password or in a query: which one is unclear, so show nothing.
+    if (credentials.includes('?')) return `${scheme}***`
     const colon = credentials.indexOf(':')
-    userinfo = credentials.includes('?') ? '***@' : colon === -1 ? `${credentials}@` : `${credentials.slice(0, colon)}:***@`
+    userinfo = colon === -1 ? `${credentials}@` : `${credentials.slice(0, colon)}:***@`
     rest = rest.slice(at + 1)
   }
   const question = rest.indexOf('?')

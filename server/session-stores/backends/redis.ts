@@ -146,6 +146,9 @@ type Client = Redis & SessionScripts
 // Policies under which Redis deletes keys it was not asked to: a tombstone evicted is a session resurrected.
 const EVICTING = /^(allkeys|volatile)-/
 
+/** Redis servers already warned about, so that the warning is said once per process, not per connection. */
+const warnedUnpersisted = new Set<string>()
+
 function infoField(info: string, name: string): string | undefined {
   return new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim()
 }
@@ -204,7 +207,8 @@ export class RedisBackend implements SessionBackend {
         + 'Set maxmemory-policy noeviction (redis.conf, or CONFIG SET maxmemory-policy noeviction)'
     }
     const save = await client.config('GET', 'save').then(reply => (reply as string[])[1], () => undefined)
-    if (infoField(info, 'aof_enabled') === '0' && save === '') {
+    if (infoField(info, 'aof_enabled') === '0' && save === '' && !warnedUnpersisted.has(this.location)) {
+      warnedUnpersisted.add(this.location)
       console.warn(`[session-store] WARNING: redis at ${this.location} has no persistence (appendonly no, save ""): `
         + 'a restart of Redis signs every user out. Turn on appendonly yes for production.')
     }
