@@ -51,6 +51,11 @@ export class AppServer {
     for (const stream of [this.#child.stdout!, this.#child.stderr!]) stream.on('data', (chunk: Buffer) => { this.#log += chunk })
   }
 
+  /** Whether the server process is still running. */
+  async alive(): Promise<boolean> {
+    return this.#child.exitCode === null && this.#child.signalCode === null
+  }
+
   get pid(): number {
     return this.#child.pid!
   }

@@ -1,7 +1,8 @@
-// Runs the sections named on the command line (operations, anchors, scaling, requests), or all of them.
+// Runs the sections named on the command line (operations, anchors, scaling, requests, faults), or all of them.
 import { cpus, loadavg } from 'node:os'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { anchors } from './anchors'
+import { faults } from './faults'
 import { STORE_KINDS, unreachable, type StoreKind } from './backends'
 import { requestsAndMemory } from './requests'
 import { scaling } from './scaling'
@@ -19,6 +20,7 @@ const SECTIONS: Section[] = [
   { name: 'anchors', title: '2. Anchors: the usual express-session stores', run: anchors },
   { name: 'scaling', title: '3. Scaling with the number of stored sessions', run: scaling },
   { name: 'requests', title: '4. Whole requests, and 5. memory', run: requestsAndMemory },
+  { name: 'faults', title: '6. Outage drill: a frozen, then killed database under load', run: faults },
 ]
 
 const wanted = process.argv.slice(2)

@@ -1,0 +1,147 @@
+// The outage drill: the built app under steady load while its database is frozen (SIGSTOP) for 10 s,
+// then killed and restarted. What a user sees is measured: how long each request took, what it got,
+// and how soon 200s came back. The databases are disposable ones on free ports, never the shared ones.
+import { readFile } from 'node:fs/promises'
+import { appEnvForDevIdp, startDevIdp } from '../dev-idp/index.mjs'
+import { startPostgresServer, startRedisServer, type DisposableServer } from '../tests/support/disposable-servers'
+import { AppServer, buildApp, freePort, removeDirectory } from './app-server'
+import { SECRET, type StoreKind } from './backends'
+import { CookieJar, HttpClient } from './http-client'
+import { signIn } from './sign-in'
+import type { Table } from './table'
+
+const FREEZE_MS = 10_000
+const DOWN_MS = 5_000
+const WORKERS = 16
+
+interface Sample {
+  startedAt: number
+  ms: number
+  status: number
+}
+
+const drills: Partial<Record<StoreKind, { start: () => Promise<DisposableServer>, env: (url: string) => Record<string, string> }>> = {
+  redis: { start: () => startRedisServer(), env: url => ({ REDIS_URL: url }) },
+  postgres: { start: () => startPostgresServer(), env: url => ({ DATABASE_URL: url }) },
+}
+
+/** Keeps WORKERS requests in flight against /api/me until stopped; every answer is a sample. */
+function steadyLoad(baseUrl: string, cookie: string) {
+  const samples: Sample[] = []
+  let running = true
+  const worker = async () => {
+    while (running) {
+      const startedAt = Date.now()
+      const status = await fetch(`${baseUrl}/api/me`, { headers: { cookie }, signal: AbortSignal.timeout(30_000) })
+        .then(async (response) => {
+          await response.arrayBuffer()
+          return response.status
+        }, () => 0)
+      samples.push({ startedAt, ms: Date.now() - startedAt, status })
+    }
+  }
+  const workers = Array.from({ length: WORKERS }, worker)
+  return {
+    samples,
+    stop: async () => {
+      running = false
+      await Promise.all(workers)
+    },
+  }
+}
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
+
+function percentile(values: number[], fraction: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? Number.NaN
+}
+
+/** From `since`, how long until every later answer was a 200 (ms), or NaN if that never happened. */
+function recoveredAfter(samples: Sample[], since: number): number {
+  const after = samples.filter(sample => sample.startedAt >= since).sort((a, b) => a.startedAt - b.startedAt)
+  const lastFailure = after.findLastIndex(sample => sample.status !== 200)
+  const firstGoodForGood = after[lastFailure + 1]
+  return firstGoodForGood ? firstGoodForGood.startedAt + firstGoodForGood.ms - since : Number.NaN
+}
+
+async function drill(kind: StoreKind, outputDirectory: string): Promise<Array<string | number>> {
+  const plan = drills[kind]!
+  const database = await plan.start()
+  const appBaseUrl = `http://localhost:${await freePort()}`
+  const idp = await startDevIdp({ port: 0, appBaseUrls: [appBaseUrl], log: () => {} })
+  const client = new HttpClient(await readFile(idp.caCertPath, 'utf8'))
+  const server = new AppServer(outputDirectory, Number(new URL(appBaseUrl).port), {
+    ...await appEnvForDevIdp(idp, { appBaseUrl, env: { NUXT_AUTH0_SESSION_SECRET: SECRET } }),
+    SESSION_STORE: kind, SESSION_STORE_SECRET: SECRET, ...plan.env(database.url),
+  })
+  try {
+    await server.ready()
+    const cookie = (await signIn(client, appBaseUrl, new CookieJar(), 'drill')).header()
+    const load = steadyLoad(appBaseUrl, cookie)
+    await sleep(2000)
+
+    const frozenAt = Date.now()
+    database.freeze()
+    await sleep(FREEZE_MS)
+    const thawedAt = Date.now()
+    database.thaw()
+    await sleep(3000)
+
+    const killedAt = Date.now()
+    await database.kill()
+    await sleep(DOWN_MS)
+    await database.start()
+    const restartedAt = Date.now()
+    await sleep(3000)
+    await load.stop()
+
+    const duringFreeze = load.samples.filter(sample => sample.startedAt >= frozenAt && sample.startedAt < thawedAt)
+    const whileDown = load.samples.filter(sample => sample.startedAt >= killedAt + 100 && sample.startedAt < restartedAt - 100)
+    const withStatus = (samples: Sample[], status: number) => samples.filter(sample => sample.status === status).length
+    return [
+      kind,
+      duringFreeze.length, withStatus(duringFreeze, 503), Math.max(...duringFreeze.map(sample => sample.ms)),
+      recoveredAfter(load.samples, thawedAt),
+      whileDown.length, withStatus(whileDown, 503), percentile(whileDown.map(sample => sample.ms), 0.99),
+      recoveredAfter(load.samples, restartedAt),
+      (await server.alive()) ? 'yes' : 'NO',
+    ]
+  }
+  finally {
+    await server.stop()
+    client.close()
+    await idp.close()
+    await database.close()
+  }
+}
+
+export async function faults(kinds: StoreKind[]): Promise<Table[]> {
+  const drilled = kinds.filter(kind => drills[kind])
+  if (!drilled.length) return []
+  const outputDirectory = await buildApp()
+  try {
+    const rows = []
+    for (const kind of drilled) rows.push(await drill(kind, outputDirectory))
+    return [{
+      title: `Outage drill: authenticated GET /api/me, ${WORKERS} in flight, database frozen ${FREEZE_MS / 1000} s, then killed ${DOWN_MS / 1000} s`,
+      columns: [
+        { name: 'SESSION_STORE', unit: 'text' },
+        { name: 'requests started while frozen', unit: 'count' }, { name: 'of them 503', unit: 'count' }, { name: 'slowest answer ms', unit: 'ms' },
+        { name: '200s for good after thaw ms', unit: 'ms' },
+        { name: 'requests while killed', unit: 'count' }, { name: 'of them 503', unit: 'count' }, { name: '503 p99 ms', unit: 'ms' },
+        { name: '200s for good after restart ms', unit: 'ms' },
+        { name: 'server alive', unit: 'text' },
+      ],
+      rows,
+      notes: [
+        'Issue goals: every request started during a freeze answered within 2 s (a 503 naming the store); 200s within 2 s of the thaw; 503 within 1 s (p99) while the database refuses connections; the process lives.',
+        'The database is a disposable server of the bench\'s own (tests/support/disposable-servers.ts), frozen with SIGSTOP and killed with SIGKILL.',
+        '"For good" means every request started after that point got a 200.',
+      ],
+    }]
+  }
+  finally {
+    await removeDirectory(outputDirectory)
+  }
+}
