@@ -80,7 +80,7 @@ export async function dropNamespace(kind: StoreKind, namespace: string): Promise
     case 'mongodb': {
       const client = await new MongoClient(MONGODB_URI).connect()
       const db = client.db(MONGODB_DATABASE)
-      for (const name of [env.MONGODB_COLLECTION!, `${env.MONGODB_COLLECTION}_revocations`]) await db.collection(name).drop().catch(() => undefined)
+      await db.collection(env.MONGODB_COLLECTION!).drop().catch(() => undefined)
       await client.close()
     }
   }

@@ -86,17 +86,15 @@ function rawMongo(config: MongoSettings): RawBackend {
   const sessions = client.db(config.database).collection<{ _id: string, expiresAt: Date }>(config.collection)
   return {
     async dump() {
-      const documents = [
-        ...await sessions.find().toArray(),
-        ...await client.db(config.database).collection(`${config.collection}_revocations`).find().toArray(),
-      ]
+      const documents = await sessions.find().toArray()
       return documents.map(document => JSON.stringify(document, (_key, value: unknown) =>
         value && typeof value === 'object' && 'buffer' in value ? Buffer.from((value as { buffer: Uint8Array }).buffer).toString('latin1') : value)).join('\n')
     },
     async nativeExpiry(id) {
       const indexes = await sessions.indexes()
       if (!indexes.some(index => index.key.expiresAt === 1 && index.expireAfterSeconds === 0)) return undefined
-      const document = await sessions.findOne({ _id: id })
+      // A tombstone has no payload: it is not a live session.
+      const document = await sessions.findOne({ _id: id, payload: { $exists: true } })
       return document ? Math.floor(document.expiresAt.getTime() / 1000) : undefined
     },
     async close() {
