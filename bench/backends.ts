@@ -73,8 +73,7 @@ export async function dropNamespace(kind: StoreKind, namespace: string): Promise
       return
     case 'postgres': {
       const table = env.POSTGRES_SESSION_TABLE!
-      await postgresQuery(`DROP TABLE IF EXISTS ${table}, ${table}_revocations;
-        DROP FUNCTION IF EXISTS ${table}_write, ${table}_revoke;`)
+      await postgresQuery(`DROP TABLE IF EXISTS ${table}`)
       return
     }
     case 'mongodb': {

@@ -67,12 +67,12 @@ function rawPostgres(config: PostgresSettings): RawBackend {
   const pool = new pg.Pool({ connectionString: config.connectionString })
   return {
     async dump() {
-      const sessions = await pool.query(`SELECT t::text AS row, encode(payload, 'escape') AS payload FROM ${config.table} t`)
-      const revocations = await pool.query(`SELECT t::text AS row FROM ${config.table}_revocations t`)
-      return [...sessions.rows, ...revocations.rows].map(row => `${row.row} ${row.payload ?? ''}`).join('\n')
+      const { rows } = await pool.query(`SELECT t::text AS row, encode(payload, 'escape') AS payload FROM ${config.table} t`)
+      return rows.map(row => `${row.row} ${row.payload ?? ''}`).join('\n')
     },
     async nativeExpiry(id) {
-      const { rows } = await pool.query(`SELECT extract(epoch FROM expires_at)::bigint AS e FROM ${config.table} WHERE id = $1`, [id])
+      const { rows } = await pool.query(
+        `SELECT extract(epoch FROM expires_at)::bigint AS e FROM ${config.table} WHERE id = $1 AND payload IS NOT NULL`, [id])
       return rows[0] ? Number(rows[0].e) : undefined
     },
     async close() {

@@ -1,80 +1,30 @@
 -- Sessions of @auth0/auth0-nuxt, encrypted (AES-256-GCM); sid/sub/iss only as keyed hashes.
+-- A row whose payload is NULL is a tombstone: an ended session, whose id stays refused until expires_at.
+-- created_at is when the id was first stored, in milliseconds on the database's clock.
 CREATE TABLE IF NOT EXISTS auth0_sessions (
   id         text PRIMARY KEY,
-  payload    bytea NOT NULL,
+  payload    bytea,
   expires_at timestamptz NOT NULL,
   created_at bigint NOT NULL,
   sid_keys   text[] NOT NULL,
   sub_key    text,
   iss_key    text
 );
+
+-- A table of the schema before tombstones (payload NOT NULL, created_at in seconds or missing, a
+-- revocations table and functions): migrated once, in this transaction.
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'auth0_sessions'::regclass AND attname = 'payload' AND attnotnull) THEN
+    ALTER TABLE auth0_sessions ALTER COLUMN payload DROP NOT NULL, ADD COLUMN IF NOT EXISTS created_at bigint NOT NULL DEFAULT 0;
+    ALTER TABLE auth0_sessions ALTER COLUMN created_at DROP DEFAULT;
+    UPDATE auth0_sessions SET created_at = created_at * 1000 WHERE created_at < 100000000000;
+    DROP INDEX IF EXISTS auth0_sessions_sub_key_idx;
+    DROP FUNCTION IF EXISTS auth0_sessions_write, auth0_sessions_remove, auth0_sessions_revoke;
+    DROP TABLE IF EXISTS auth0_sessions_revocations;
+  END IF;
+END $$;
+
 CREATE INDEX IF NOT EXISTS auth0_sessions_sid_keys_idx ON auth0_sessions USING gin (sid_keys);
-CREATE INDEX IF NOT EXISTS auth0_sessions_sub_key_idx ON auth0_sessions (sub_key);
+CREATE INDEX IF NOT EXISTS auth0_sessions_sub_key_created_at_idx ON auth0_sessions (sub_key, created_at);
 CREATE INDEX IF NOT EXISTS auth0_sessions_expires_at_idx ON auth0_sessions (expires_at);
-
--- A revoked sid or sub, so that a write still in flight cannot bring its sessions back.
-CREATE TABLE IF NOT EXISTS auth0_sessions_revocations (
-  key        text PRIMARY KEY,
-  revoked_at bigint NOT NULL,
-  expires_at timestamptz NOT NULL
-);
-CREATE INDEX IF NOT EXISTS auth0_sessions_revocations_expires_at_idx ON auth0_sessions_revocations (expires_at);
-
--- Writes take shared advisory locks on their keys and a revocation an exclusive one, so a write
--- and a revocation of the same key never interleave; each statement in a function sees what
--- committed before it, so a write that waited sees the revocation.
-CREATE OR REPLACE FUNCTION auth0_sessions_write(
-  p_id text, p_payload bytea, p_expires_at bigint, p_created_at bigint,
-  p_sid_keys text[], p_sub_key text, p_iss_key text
-) RETURNS boolean LANGUAGE plpgsql AS $$
-DECLARE
-  lock_keys text[] := array_remove(p_sid_keys || p_sub_key || ('id:' || p_id), NULL);
-BEGIN
-  PERFORM pg_advisory_xact_lock_shared(hashtextextended(k, 0)) FROM unnest(lock_keys) AS k ORDER BY k;
-  IF EXISTS (SELECT 1 FROM auth0_sessions_revocations
-             WHERE key = ANY(lock_keys) AND revoked_at >= p_created_at AND expires_at > now()) THEN
-    DELETE FROM auth0_sessions WHERE id = p_id;
-    RETURN false;
-  END IF;
-  INSERT INTO auth0_sessions (id, payload, expires_at, created_at, sid_keys, sub_key, iss_key)
-  VALUES (p_id, p_payload, to_timestamp(p_expires_at), p_created_at, p_sid_keys, p_sub_key, p_iss_key)
-  ON CONFLICT (id) DO UPDATE SET payload = EXCLUDED.payload, expires_at = EXCLUDED.expires_at,
-    created_at = EXCLUDED.created_at, sid_keys = EXCLUDED.sid_keys, sub_key = EXCLUDED.sub_key, iss_key = EXCLUDED.iss_key;
-  RETURN true;
-END $$;
-
--- Deleting a session (logout at the app) revokes its id, so a write still in flight cannot bring it back.
-CREATE OR REPLACE FUNCTION auth0_sessions_remove(p_id text, p_removed_at bigint, p_revocation_seconds bigint)
-RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_advisory_xact_lock(hashtextextended('id:' || p_id, 0));
-  INSERT INTO auth0_sessions_revocations (key, revoked_at, expires_at)
-  VALUES ('id:' || p_id, p_removed_at, now() + make_interval(secs => p_revocation_seconds))
-  ON CONFLICT (key) DO UPDATE SET revoked_at = greatest(auth0_sessions_revocations.revoked_at, EXCLUDED.revoked_at),
-    expires_at = greatest(auth0_sessions_revocations.expires_at, EXCLUDED.expires_at);
-  DELETE FROM auth0_sessions WHERE id = p_id;
-END $$;
-
-CREATE OR REPLACE FUNCTION auth0_sessions_revoke(
-  p_sid_key text, p_sub_key text, p_iss_key text,
-  p_revoked_key text, p_revoked_at bigint, p_revocation_seconds bigint
-) RETURNS integer LANGUAGE plpgsql AS $$
-DECLARE
-  deleted integer;
-BEGIN
-  PERFORM pg_advisory_xact_lock(hashtextextended(p_revoked_key, 0));
-  INSERT INTO auth0_sessions_revocations (key, revoked_at, expires_at)
-  VALUES (p_revoked_key, p_revoked_at, now() + make_interval(secs => p_revocation_seconds))
-  ON CONFLICT (key) DO UPDATE SET revoked_at = greatest(auth0_sessions_revocations.revoked_at, EXCLUDED.revoked_at),
-    expires_at = greatest(auth0_sessions_revocations.expires_at, EXCLUDED.expires_at);
-  -- Two branches, so that each DELETE has an indexed condition the planner can always use.
-  IF p_sid_key IS NOT NULL THEN
-    DELETE FROM auth0_sessions WHERE sid_keys @> ARRAY[p_sid_key] AND created_at <= p_revoked_at
-      AND (p_sub_key IS NULL OR sub_key = p_sub_key) AND (p_iss_key IS NULL OR iss_key = p_iss_key);
-  ELSE
-    DELETE FROM auth0_sessions WHERE sub_key = p_sub_key AND created_at <= p_revoked_at
-      AND (p_iss_key IS NULL OR iss_key = p_iss_key);
-  END IF;
-  GET DIAGNOSTICS deleted = ROW_COUNT;
-  RETURN deleted;
-END $$;

@@ -1,103 +1,208 @@
 import pg from 'pg'
-import { defineBackend, type SessionBackend, SessionRecord, StoredSession } from '../session-backend'
+import { defineBackend, TOMBSTONE_SECONDS, type BackendLimits, type SessionBackend, type SessionRecord, type StoredSession } from '../session-backend'
 import type { LogoutMatch } from '../session-index'
+import { redactUrl, SessionStoreConfigError, type EnvReader } from '../session-store-config'
 import { postgresSchema } from './postgres-schema'
-import { redactUrl } from '../session-store-config'
 
 export interface PostgresSettings {
-  /** `postgres://user:password@host:5432/database` (DATABASE_URL, or built from PGHOST, PGUSER, ...). */
+  /** `postgres://user:password@host:5432/database` (DATABASE_URL, or built from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE). */
   connectionString: string
-  /** Table name; the revocations table and the functions are named after it. Default `auth0_sessions`. */
+  /** The sessions table; its indexes are named after it (POSTGRES_SESSION_TABLE). Default `auth0_sessions`. */
   table: string
+}
+
+const DEFAULT_URL = 'postgres://postgres:postgres@localhost:5432/auth0_sessions'
+
+/** DATABASE_URL; when unset, each PG* variable libpq users know replaces its part of the default URL. */
+function connectionString(env: EnvReader): string {
+  const url = env.optional('DATABASE_URL')
+  if (url) return url
+  const built = new URL(DEFAULT_URL)
+  const host = env.string('PGHOST', built.hostname)
+  built.hostname = host
+  if (built.hostname !== host) {
+    throw new SessionStoreConfigError(`PGHOST must be a host name or address (IPv6 in brackets); got "${host}". `
+      + 'For a Unix socket, set DATABASE_URL instead, e.g. postgres://user:password@/database?host=/var/run/postgresql')
+  }
+  built.port = String(env.integer('PGPORT', Number(built.port), { max: 65_535 }))
+  built.username = encodeURIComponent(env.string('PGUSER', built.username))
+  built.password = encodeURIComponent(env.string('PGPASSWORD', built.password))
+  built.pathname = `/${encodeURIComponent(env.string('PGDATABASE', built.pathname.slice(1)))}`
+  return built.href
 }
 
 // Taken inside the schema's transaction, so that app servers starting together do not race on DDL.
 const SCHEMA_LOCK = 4_206_117
+// Creating the schema may wait for another app server's, or migrate an old table: more than one call's deadline.
+const SCHEMA_TIMEOUT_MS = 60_000
 
-interface SessionRow {
+// Ends a session in place: the id stays refused until the tombstone expires, on the database's clock.
+const TOMBSTONE = `payload = NULL, sid_keys = '{}', sub_key = NULL, iss_key = NULL,
+  expires_at = now() + interval '${TOMBSTONE_SECONDS} seconds'`
+const CLOCK_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint'
+const LIVE = 'payload IS NOT NULL AND expires_at > now()'
+const STORED_COLUMNS = 'id, payload, extract(epoch FROM expires_at)::bigint AS expires_at, created_at'
+
+interface StoredRow {
   id: string
   payload: Buffer
   expires_at: string
+  created_at: string
 }
 
-function toStoredSession(row: SessionRow): StoredSession {
-  return { id: row.id, sealed: row.payload, expiresAt: Number(row.expires_at) }
+function toStoredSession(row: StoredRow): StoredSession {
+  return { id: row.id, sealed: row.payload, expiresAt: Number(row.expires_at), createdAt: Number(row.created_at) }
+}
+
+/**
+ * One statement, so all or nothing. The upsert skips a live tombstone (ON CONFLICT locks the row and
+ * reads its latest version, so a revocation that committed first is seen). created_at is set when the
+ * id is new (or its old row expired) and kept otherwise. A new id ends its user's other live sessions
+ * beyond the newest cap - 1 (the statement's snapshot does not hold the new row), at most cap of them.
+ * $1 id, $2 payload, $3 expires at (s), $4 sid keys, $5 sub key, $6 iss key, $7 cap - 1, $8 cap.
+ */
+function writeStatement(table: string): string {
+  return `WITH clock AS (SELECT ${CLOCK_MS} AS ms),
+written AS (
+  INSERT INTO ${table} AS s (id, payload, expires_at, created_at, sid_keys, sub_key, iss_key)
+  SELECT $1, $2, to_timestamp($3), clock.ms, $4, $5, $6 FROM clock
+  ON CONFLICT (id) DO UPDATE SET payload = EXCLUDED.payload, expires_at = EXCLUDED.expires_at,
+    created_at = CASE WHEN s.expires_at <= now() THEN EXCLUDED.created_at ELSE s.created_at END,
+    sid_keys = EXCLUDED.sid_keys, sub_key = EXCLUDED.sub_key, iss_key = EXCLUDED.iss_key
+  WHERE s.payload IS NOT NULL OR s.expires_at <= now()
+  RETURNING s.created_at = (SELECT ms FROM clock) AS is_new
+),
+excess AS (
+  SELECT id FROM ${table} WHERE sub_key = $5 AND id <> $1 AND ${LIVE}
+  ORDER BY created_at DESC OFFSET $7 LIMIT $8
+),
+ended AS (
+  UPDATE ${table} SET ${TOMBSTONE}
+  WHERE id IN (SELECT id FROM excess) AND payload IS NOT NULL AND EXISTS (SELECT 1 FROM written WHERE is_new)
+)
+SELECT count(*)::int AS written FROM written`
 }
 
 export class PostgresBackend implements SessionBackend {
   readonly location: string
-  readonly startHint = 'Start it with `docker compose up -d postgres`, or check DATABASE_URL.'
-  readonly #options: PostgresSettings
-  readonly #table: string
+  readonly #settings: PostgresSettings
+  readonly #limits: BackendLimits
+  readonly #write: string
   #pool: pg.Pool | undefined
   #schema: Promise<void> | undefined
 
-  constructor(options: PostgresSettings) {
-    this.#options = options
-    this.#table = options.table
-    this.location = redactUrl(options.connectionString)
+  constructor(settings: PostgresSettings, limits: BackendLimits) {
+    this.#settings = settings
+    this.#limits = limits
+    this.#write = writeStatement(settings.table)
+    this.location = redactUrl(settings.connectionString)
   }
 
-  /** A pool made on first use that creates the schema once; a failed attempt is retried on the next call. */
+  /**
+   * Made on first use. Every query has the call's deadline on both sides: a query that times out
+   * fails its pooled client, which pg-pool then destroys, so a frozen server leaves no stuck clients.
+   */
+  #connect(): pg.Pool {
+    const timeoutMs = this.#limits.timeoutMs
+    const pool = new pg.Pool({
+      connectionString: this.#settings.connectionString,
+      max: 10,
+      connectionTimeoutMillis: timeoutMs,
+      query_timeout: timeoutMs,
+      statement_timeout: timeoutMs,
+      keepAlive: true,
+    })
+    // An idle client whose server went away: the pool drops it; the next query reconnects.
+    pool.on('error', error => console.error(`[session-store] postgres at ${this.location}: ${error.message}`))
+    return pool
+  }
+
+  /** The pool, once the schema exists; a failed attempt at the schema is retried on the next call. */
   async #ready(): Promise<pg.Pool> {
-    if (!this.#pool) {
-      this.#pool = new pg.Pool({ connectionString: this.#options.connectionString, connectionTimeoutMillis: 2000, max: 10 })
-      // An idle client whose server went away: the pool drops it; the next query reconnects.
-      this.#pool.on('error', error => console.error(`[session-store] postgres at ${this.location}: ${error.message}`))
-    }
-    const pool = this.#pool
-    this.#schema ??= pool.query(`BEGIN; SELECT pg_advisory_xact_lock(${SCHEMA_LOCK}); ${postgresSchema(this.#table)} COMMIT;`)
-      .then(() => undefined, (error: unknown) => {
-        this.#schema = undefined
-        throw error
-      })
+    const pool = this.#pool ??= this.#connect()
+    this.#schema ??= this.#createSchema().catch((error: unknown) => {
+      this.#schema = undefined
+      throw error
+    })
     await this.#schema
     return pool
   }
 
+  /** On a connection of its own, whose deadline allows for waiting on another app server's DDL or migrating an old table. */
+  async #createSchema(): Promise<void> {
+    const client = new pg.Client({
+      connectionString: this.#settings.connectionString,
+      connectionTimeoutMillis: this.#limits.timeoutMs,
+      query_timeout: SCHEMA_TIMEOUT_MS,
+      statement_timeout: SCHEMA_TIMEOUT_MS,
+      keepAlive: true,
+    })
+    // A lost connection also fails the pending call; without a listener it would crash the process.
+    client.on('error', () => {})
+    try {
+      await client.connect()
+      await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${SCHEMA_LOCK}); ${postgresSchema(this.#settings.table)} COMMIT;`)
+    }
+    finally {
+      await client.end()
+    }
+  }
+
   async write(record: SessionRecord): Promise<boolean> {
     const pool = await this.#ready()
-    const { rows } = await pool.query<{ written: boolean }>(
-      `SELECT ${this.#table}_write($1, $2, $3, $4, $5, $6, $7) AS written`,
-      [record.id, record.sealed, record.expiresAt, record.createdAt, record.keys.sids, record.keys.sub ?? null, record.keys.iss ?? null])
-    return rows[0]!.written
+    const cap = this.#limits.maxSessionsPerUser
+    const { sids, sub = null, iss = null } = record.keys
+    const { rows } = await pool.query<{ written: number }>(this.#write, [record.id, record.sealed, record.expiresAt, sids, sub, iss, cap - 1, cap])
+    return rows[0]!.written === 1
   }
 
   async read(id: string): Promise<StoredSession | undefined> {
     const pool = await this.#ready()
-    const { rows } = await pool.query<SessionRow>(
-      `SELECT id, payload, extract(epoch FROM expires_at)::bigint AS expires_at FROM ${this.#table} WHERE id = $1 AND expires_at > now()`,
-      [id])
+    const { rows } = await pool.query<StoredRow>(`SELECT ${STORED_COLUMNS} FROM ${this.#settings.table} WHERE id = $1 AND ${LIVE}`, [id])
     return rows[0] && toStoredSession(rows[0])
   }
 
-  async remove(id: string, removedAt: number, revocationSeconds: number): Promise<void> {
+  async remove(id: string): Promise<void> {
     const pool = await this.#ready()
-    await pool.query(`SELECT ${this.#table}_remove($1, $2, $3)`, [id, removedAt, revocationSeconds])
+    await pool.query(`INSERT INTO ${this.#settings.table} (id, payload, expires_at, created_at, sid_keys)
+      VALUES ($1, NULL, now() + interval '${TOMBSTONE_SECONDS} seconds', ${CLOCK_MS}, '{}')
+      ON CONFLICT (id) DO UPDATE SET ${TOMBSTONE}`, [id])
   }
 
-  async revoke(match: LogoutMatch, revokedKey: string, revokedAt: number, revocationSeconds: number): Promise<number> {
+  /**
+   * One UPDATE, through the GIN index on sid_keys or the (sub_key, created_at) index. A write that
+   * holds a matching row makes it wait, and the row is then re-checked at its latest version.
+   */
+  async revoke(match: LogoutMatch, createdUpTo: number | undefined): Promise<number> {
+    if (!match.sid && !match.sub) {
+      throw new RangeError(`revoke() needs a sid or sub key to find sessions by; got ${JSON.stringify(match)}, which would end every session`)
+    }
+    const values: Array<string | number> = []
+    const parameter = (value: string | number) => `$${values.push(value)}`
+    const conditions = [LIVE]
+    if (match.sid) conditions.push(`sid_keys @> ARRAY[${parameter(match.sid)}]::text[]`)
+    if (match.sub) conditions.push(`sub_key = ${parameter(match.sub)}`)
+    if (match.iss) conditions.push(`iss_key = ${parameter(match.iss)}`)
+    if (createdUpTo !== undefined) conditions.push(`created_at <= ${parameter(Math.floor(createdUpTo))}`)
     const pool = await this.#ready()
-    const { rows } = await pool.query<{ deleted: number }>(
-      `SELECT ${this.#table}_revoke($1, $2, $3, $4, $5, $6) AS deleted`,
-      [match.sid ?? null, match.sub ?? null, match.iss ?? null, revokedKey, revokedAt, revocationSeconds])
-    return rows[0]!.deleted
+    const { rowCount } = await pool.query(`UPDATE ${this.#settings.table} SET ${TOMBSTONE} WHERE ${conditions.join(' AND ')}`, values)
+    return rowCount ?? 0
   }
 
   async listByUser(subKey: string): Promise<StoredSession[]> {
     const pool = await this.#ready()
-    const { rows } = await pool.query<SessionRow>(
-      `SELECT id, payload, extract(epoch FROM expires_at)::bigint AS expires_at FROM ${this.#table} WHERE sub_key = $1 AND expires_at > now()`,
-      [subKey])
+    const { rows } = await pool.query<StoredRow>(`SELECT ${STORED_COLUMNS} FROM ${this.#settings.table}
+      WHERE sub_key = $1 AND ${LIVE} ORDER BY created_at DESC LIMIT $2`, [subKey, this.#limits.maxSessionsPerUser])
     return rows.map(toStoredSession)
   }
 
-  /** Run by the scheduled Nitro task `session-store:prune`: PostgreSQL has no native expiry. */
+  /** Run by the scheduled Nitro task `session-store:prune`: PostgreSQL has no native expiry. Counts sessions, not tombstones. */
   async prune(): Promise<number> {
     const pool = await this.#ready()
-    const sessions = await pool.query(`DELETE FROM ${this.#table} WHERE expires_at <= now()`)
-    await pool.query(`DELETE FROM ${this.#table}_revocations WHERE expires_at <= now()`)
-    return sessions.rowCount ?? 0
+    const { rows } = await pool.query<{ sessions: number }>(`WITH pruned AS (
+      DELETE FROM ${this.#settings.table} WHERE expires_at <= now() RETURNING payload IS NOT NULL AS session
+    ) SELECT count(*) FILTER (WHERE session)::int AS sessions FROM pruned`)
+    return rows[0]!.sessions
   }
 
   async ping(): Promise<void> {
@@ -105,18 +210,27 @@ export class PostgresBackend implements SessionBackend {
     await pool.query('SELECT 1')
   }
 
+  async drop(): Promise<void> {
+    const pool = this.#pool ??= this.#connect()
+    await pool.query(`DROP TABLE IF EXISTS ${this.#settings.table}`)
+    this.#schema = undefined
+  }
+
   async close(): Promise<void> {
-    await this.#pool?.end()
+    const pool = this.#pool
     this.#pool = undefined
     this.#schema = undefined
+    await pool?.end()
   }
 }
 
-// TEMPORARY STUB: being rewritten to the new SessionBackend interface.
 export default defineBackend({
   name: 'postgres',
-  settings: (env): PostgresSettings => ({ connectionString: env.string('DATABASE_URL', 'postgres://postgres:postgres@localhost:5432/auth0_sessions'), table: env.sqlName('POSTGRES_SESSION_TABLE', 'auth0_sessions') }),
-  defaultLocation: '',
+  settings: (env): PostgresSettings => ({
+    connectionString: connectionString(env),
+    table: env.sqlName('POSTGRES_SESSION_TABLE', 'auth0_sessions'),
+  }),
+  defaultLocation: DEFAULT_URL,
   startHint: 'Start it with `docker compose up -d postgres`, or check DATABASE_URL.',
-  create: settings => new PostgresBackend(settings) as never,
+  create: (settings, limits) => new PostgresBackend(settings, limits),
 })

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import pg from 'pg'
+import type { EncryptedSessionStore } from '~/server/session-stores/encrypted-session-store'
+import { createSessionStore } from '~/server/utils/session-store-factory'
+import { startPostgresServer } from '../support/disposable-servers'
+import { issuedAt } from '../support/logout-token-options'
+import { newPerson, newSessionId, newStateData } from '../support/state-data'
+import { TEST_SECRET, testSessionStore } from './session-store-contract'
+
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres:postgres@localhost:5432/auth0_sessions'
+
+testSessionStore({
+  name: 'postgres',
+  env: namespace => ({ DATABASE_URL, POSTGRES_SESSION_TABLE: `auth0_test_${namespace}` }),
+  unreachable: { env: { DATABASE_URL: 'postgres://postgres:hunter2@localhost:1/auth0_sessions' }, address: 'localhost:1' },
+  disposable: { start: () => startPostgresServer(), env: server => ({ DATABASE_URL: server.url }) },
+})
+
+/** Turns a table of today's schema back into the schema before tombstones, as an older release left it. */
+function oldSchema(table: string): string {
+  return `ALTER TABLE ${table} ALTER COLUMN payload SET NOT NULL;
+    UPDATE ${table} SET created_at = created_at / 1000;
+    DROP INDEX ${table}_sub_key_created_at_idx;
+    CREATE INDEX ${table}_sub_key_idx ON ${table} (sub_key);
+    CREATE TABLE ${table}_revocations (key text PRIMARY KEY, revoked_at bigint NOT NULL, expires_at timestamptz NOT NULL);
+    CREATE FUNCTION ${table}_write(text, bytea, bigint, bigint, text[], text, text) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+    CREATE FUNCTION ${table}_remove(text, bigint, bigint) RETURNS void LANGUAGE sql AS '';
+    CREATE FUNCTION ${table}_revoke(text, text, text, text, bigint, bigint) RETURNS integer LANGUAGE sql AS 'SELECT 0';`
+}
+
+describe('a sessions table of the schema before tombstones', () => {
+  it('is migrated on first use: its users stay signed in, and logouts end their sessions for good', async () => {
+    const table = `auth0_test_old_${randomBytes(4).toString('hex')}`
+    const env = { SESSION_STORE: 'postgres', SESSION_STORE_SECRET: TEST_SECRET, DATABASE_URL, POSTGRES_SESSION_TABLE: table }
+    const pool = new pg.Pool({ connectionString: DATABASE_URL })
+    const person = newPerson()
+    const [first, second] = [newSessionId(), newSessionId()]
+    const [firstState, secondState] = [newStateData({ person }), newStateData({ person })]
+    try {
+      const before = createSessionStore(env) as EncryptedSessionStore
+      await before.set(first, firstState)
+      await before.set(second, secondState)
+      await before.close()
+      await pool.query(oldSchema(table))
+
+      const upgraded = createSessionStore(env) as EncryptedSessionStore
+      try {
+        expect(await upgraded.get(first)).toEqual(firstState)
+        expect((await upgraded.sessionsOf(person.sub)).map(session => session.id).sort()).toEqual([first, second].sort())
+        // Their creation times are now in milliseconds: a token issued a minute ago did not mean them.
+        await upgraded.deleteByLogoutToken({ sub: person.sub }, issuedAt(Math.floor(Date.now() / 1000) - 60))
+        expect(await upgraded.get(second)).toEqual(secondState)
+
+        await upgraded.delete(first)
+        await upgraded.deleteByLogoutToken({ sid: secondState.internal.sid })
+        await upgraded.set(first, firstState)
+        await upgraded.set(second, secondState)
+        expect(await upgraded.get(first)).toBeUndefined()
+        expect(await upgraded.get(second)).toBeUndefined()
+      }
+      finally {
+        await upgraded.close()
+      }
+      const { rows } = await pool.query(`SELECT to_regclass($1) AS revocations, to_regclass($2) AS old_index,
+        (SELECT count(*)::int FROM pg_proc WHERE proname LIKE $3) AS functions`, [`${table}_revocations`, `${table}_sub_key_idx`, `${table}\\_%`])
+      expect(rows[0]).toEqual({ revocations: null, old_index: null, functions: 0 })
+    }
+    finally {
+      await pool.query(`DROP TABLE IF EXISTS ${table}, ${table}_revocations;
+        DROP FUNCTION IF EXISTS ${table}_write, ${table}_remove, ${table}_revoke`)
+      await pool.end()
+    }
+  })
+})
