@@ -10,7 +10,7 @@ import redis from './redis'
  * their names from here: a new backend is one file beside this one, one line here, and one test
  * file calling the contract (README: "Add a backend").
  */
-export const backends = { embedded, redis, postgres, mongodb } satisfies Record<string, BackendDefinition<never>>
+export const backends = { embedded, redis, postgres, mongodb } satisfies Record<string, BackendDefinition<unknown>>
 
 export type BackendName = keyof typeof backends
 
