@@ -4,7 +4,7 @@ import { Redis } from 'ioredis'
 import { MongoClient } from 'mongodb'
 import pg from 'pg'
 import { readSessionStoreConfig, type BackendName } from '~/server/session-stores/backends'
-import type { EmbeddedSettings } from '~/server/session-stores/backends/embedded'
+import { sessionFileName, type EmbeddedSettings } from '~/server/session-stores/backends/embedded'
 import type { MongoSettings } from '~/server/session-stores/backends/mongodb'
 import type { PostgresSettings } from '~/server/session-stores/backends/postgres'
 import type { RedisSettings } from '~/server/session-stores/backends/redis'
@@ -25,13 +25,15 @@ async function filesUnder(directory: string): Promise<string[]> {
 
 function rawEmbedded(config: EmbeddedSettings): RawBackend {
   return {
+    // File names are on disk too: they are part of what a copy of the folder gives away.
     async dump() {
       const files = await filesUnder(config.directory)
-      return (await Promise.all(files.map(file => readFile(file, 'utf8')))).join('\n')
+      return [...files, ...await Promise.all(files.map(file => readFile(file, 'utf8')))].join('\n')
     },
+    // The time prune() deletes the file at; a tombstone has none.
     async nativeExpiry(id) {
-      const text = await readFile(join(config.directory, 'session', id), 'utf8').catch(() => undefined)
-      return text === undefined ? undefined : (JSON.parse(text) as { expiresAt: number }).expiresAt
+      const text = await readFile(join(config.directory, 'session', sessionFileName(id)), 'utf8').catch(() => undefined)
+      return text === undefined ? undefined : (JSON.parse(text) as { expiresAt?: number }).expiresAt
     },
     async close() {},
   }
