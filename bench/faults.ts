@@ -111,7 +111,8 @@ async function drill(kind: StoreKind, outputDirectory: string): Promise<Array<st
     return [
       kind,
       duringFreeze.length, withStatus(duringFreeze, 503), Math.max(...duringFreeze.map(sample => sample.ms)),
-      recoveredAfter(load.samples, thawedAt, killedAt),
+      // Requests started as the kill began belong to the kill, not to the thaw.
+      recoveredAfter(load.samples, thawedAt, killedAt - 100),
       whileDown.length, withStatus(whileDown, 503), percentile(whileDown.map(sample => sample.ms), 0.99),
       recoveredAfter(load.samples, restartedAt, endedAt),
       (await server.alive()) ? 'yes' : 'NO',

@@ -367,6 +367,20 @@ export function testSessionStore(backend: BackendUnderTest): void {
         expect((await capped.sessionsOf(person.sub)).map(session => session.id).sort()).toEqual(ids.slice(2).sort())
       })
 
+      it('lists every live session of a user who holds many, up to the cap, newest first', async () => {
+        const roomy = openStore({ SESSION_STORE_MAX_SESSIONS_PER_USER: '150' })
+        const person = newPerson()
+        const ids: string[] = []
+        for (let i = 0; i < 120; i++) {
+          ids.push(newSessionId())
+          await roomy.set(ids.at(-1)!, newStateData({ person, createdAt: now() - 1000 + i }))
+        }
+
+        const listed = await roomy.sessionsOf(person.sub)
+
+        expect(listed.map(session => session.id)).toEqual([...ids].reverse())
+      })
+
       it('"sign out everywhere" ends every session of a user who holds many', async () => {
         const person = newPerson()
         const ids = Array.from({ length: 60 }, () => newSessionId())

@@ -119,19 +119,25 @@ end
 return { ended, #ids, kept }
 `
 
-// ARGV: prefix, sub key, limit. Returns id, payload, expiresAt, createdAt, newest first; drops ids that expired.
+// ARGV: prefix, sub key, offset, limit. Returns id, payload, expiresAt, createdAt of each live session, newest
+// first, then how many ids it walked and how many of them had expired (dropped from the index).
 const LIST = `${HELPERS}
 local userIndex = indexKey(ARGV[2])
-local found = {}
-for _, id in ipairs(redis.call('ZREVRANGE', userIndex, 0, tonumber(ARGV[3]) - 1)) do
+local offset, limit = tonumber(ARGV[3]), tonumber(ARGV[4])
+local ids = redis.call('ZREVRANGE', userIndex, offset, offset + limit - 1)
+local sessions, dropped = {}, 0
+for _, id in ipairs(ids) do
   local fields = redis.call('HMGET', sessionKey(id), 'p', 'e', 'c')
   if not fields[1] then
     redis.call('ZREM', userIndex, id)
+    dropped = dropped + 1
   else
-    for _, value in ipairs({ id, fields[1], fields[2], fields[3] }) do found[#found + 1] = value end
+    for _, value in ipairs({ id, fields[1], fields[2], fields[3] }) do sessions[#sessions + 1] = value end
   end
 end
-return found
+sessions[#sessions + 1] = #ids
+sessions[#sessions + 1] = dropped
+return sessions
 `
 
 /** The scripts by the name they are called by (the bench names a slow one by its hash). */
@@ -141,13 +147,13 @@ interface SessionScripts {
   writeSession(...args: [string, string, Buffer, number, number, string, string, string, number, number]): Promise<number>
   removeSession(prefix: string, id: string, tombstoneSeconds: number): Promise<number>
   revokeSessions(...args: [string, string, string, string, string, number, number, number]): Promise<[number, number, number]>
-  listSessionsBuffer(prefix: string, subKey: string, limit: number): Promise<Buffer[]>
+  listSessionsBuffer(prefix: string, subKey: string, offset: number, limit: number): Promise<Buffer[]>
 }
 
 type Client = Redis & SessionScripts
 
-/** Sessions one revoke script ends at most: about 4 ms of Redis's time at 100 (bench: faults). */
-const REVOKE_BATCH = 100
+/** Sessions one revoke or list script walks at most: a few ms of Redis's time at 100 (bench: faults). */
+const BATCH = 100
 
 // Policies under which Redis deletes keys it was not asked to: a tombstone evicted is a session resurrected.
 const EVICTING = /^(allkeys|volatile)-/
@@ -265,7 +271,7 @@ export class RedisBackend implements SessionBackend {
 
   /** In batches, so that one user's many sessions never block Redis for long (a few ms per batch). */
   async revoke(match: LogoutMatch, createdUpTo: number | undefined): Promise<number> {
-    const limit = Math.min(this.#limits.maxSessionsPerUser, REVOKE_BATCH)
+    const limit = Math.min(this.#limits.maxSessionsPerUser, BATCH)
     let ended = 0
     let offset = 0
     for (;;) {
@@ -277,13 +283,23 @@ export class RedisBackend implements SessionBackend {
     }
   }
 
+  /** Newest first, in batches, up to the per-user cap. */
   async listByUser(subKey: string): Promise<StoredSession[]> {
-    const flat = await this.#run(redis => redis.listSessionsBuffer(this.#settings.keyPrefix, subKey, this.#limits.maxSessionsPerUser))
+    const cap = this.#limits.maxSessionsPerUser
     const sessions: StoredSession[] = []
-    for (let i = 0; i < flat.length; i += 4) {
-      sessions.push({ id: flat[i]!.toString(), sealed: flat[i + 1]!, expiresAt: Number(flat[i + 2]!.toString()), createdAt: Number(flat[i + 3]!.toString()) })
+    let offset = 0
+    for (;;) {
+      const limit = Math.min(cap - sessions.length, BATCH)
+      const flat = await this.#run(redis => redis.listSessionsBuffer(this.#settings.keyPrefix, subKey, offset, limit))
+      const dropped = Number(flat.pop()!.toString())
+      const walked = Number(flat.pop()!.toString())
+      for (let i = 0; i < flat.length; i += 4) {
+        sessions.push({ id: flat[i]!.toString(), sealed: flat[i + 1]!, expiresAt: Number(flat[i + 2]!.toString()), createdAt: Number(flat[i + 3]!.toString()) })
+      }
+      if (walked < limit || sessions.length >= cap) return sessions
+      // The ids dropped from the index no longer count in its ranks.
+      offset += walked - dropped
     }
-    return sessions
   }
 
   /** Redis expires sessions itself (EXPIRE on every write). */
