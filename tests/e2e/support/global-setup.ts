@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process'
 import { createWriteStream, mkdirSync } from 'node:fs'
 import { appendFile, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { lock } from 'proper-lockfile'
 import { appEnvForDevIdp, startDevIdp } from '../../../dev-idp/index.mjs'
 import { startAppServer, type AppServer } from './app-server'
 import {
@@ -59,12 +60,26 @@ async function startAppServers(deployment: Deployment, idp: DevIdp, stops: Stop[
   }))
 }
 
-export default async function globalSetup() {
+/**
+ * One e2e run per checkout at a time: two would rebuild .output under each other and fight over
+ * the fixed ports. A second run waits (up to 20 minutes) for the first to finish.
+ */
+async function oneRunAtATime(): Promise<() => Promise<void>> {
   mkdirSync(logDir, { recursive: true })
+  return lock(logDir, {
+    lockfilePath: join(repoRoot, 'test-results/.e2e-run.lock'),
+    retries: { retries: 240, minTimeout: 5000, maxTimeout: 5000 },
+    onCompromised: () => {},
+  })
+}
+
+export default async function globalSetup() {
+  const release = await oneRunAtATime()
   await buildApp()
   const stops: Stop[] = []
   const stopAll = async () => {
     await Promise.allSettled(stops.reverse().map(stop => stop()))
+    await release()
   }
   try {
     // IdPs one by one (the first run generates the certificate and key they share), servers in parallel.
