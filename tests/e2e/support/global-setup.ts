@@ -65,9 +65,10 @@ async function startAppServers(deployment: Deployment, idp: DevIdp, stops: Stop[
  * the fixed ports. A second run waits (up to 20 minutes) for the first to finish.
  */
 async function oneRunAtATime(): Promise<() => Promise<void>> {
-  mkdirSync(logDir, { recursive: true })
-  return lock(logDir, {
-    lockfilePath: join(repoRoot, 'test-results/.e2e-run.lock'),
+  mkdirSync(join(repoRoot, '.data'), { recursive: true })
+  // Not under test-results/, which each run empties at its start.
+  return lock(repoRoot, {
+    lockfilePath: join(repoRoot, '.data/e2e-run.lock'),
     retries: { retries: 240, minTimeout: 5000, maxTimeout: 5000 },
     onCompromised: () => {},
   })
@@ -75,6 +76,7 @@ async function oneRunAtATime(): Promise<() => Promise<void>> {
 
 export default async function globalSetup() {
   const release = await oneRunAtATime()
+  mkdirSync(logDir, { recursive: true })
   await buildApp()
   const stops: Stop[] = []
   const stopAll = async () => {
