@@ -22,6 +22,8 @@ export default defineNuxtConfig({
   },
 
   runtimeConfig: {
+    // The bearer token of the dev IdP's admin routes (NUXT_DEV_IDP_ADMIN_SECRET, set with NUXT_PUBLIC_DEV_IDP_URL); server-only.
+    devIdpAdminSecret: '',
     public: {
       // The local dev IdP's issuer, set by `npm run dev` and the e2e tests (NUXT_PUBLIC_DEV_IDP_URL);
       // empty with a real Auth0 tenant. It turns on the back-channel logout demo's buttons.
