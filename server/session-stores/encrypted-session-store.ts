@@ -1,7 +1,8 @@
 import type { LogoutTokenClaims } from '@auth0/auth0-server-js'
 import type { SessionStore, StateData, StoreOptions } from '@auth0/auth0-nuxt'
 import { BackendGuard, BackendOutageError } from './backend-guard'
-import type { SessionBackend, StoredSession } from './session-backend'
+import type { RateLimiterAbstract } from 'rate-limiter-flexible'
+import type { RateLimit, SessionBackend, StoredSession } from './session-backend'
 import { SessionCrypto } from './session-crypto'
 import { createdAtSeconds, nowInSeconds, sessionExpiresAt, type SessionDurations } from './session-expiry'
 import { checkSessionId, serializeState } from './session-input'
@@ -98,6 +99,21 @@ export class EncryptedSessionStore implements SessionStore {
     const issuedAt: unknown = options?.event?.context?.logoutTokenIssuedAt
     const createdUpTo = typeof issuedAt === 'number' && Number.isFinite(issuedAt) ? (issuedAt + CLOCK_SKEW_SECONDS) * 1000 : undefined
     await this.#call(() => this.#backend.revoke(match, createdUpTo))
+  }
+
+  /**
+   * True the first time a logout token's `jti` from this issuer is seen, false for a replay, on every
+   * app server: recorded in the store (as a keyed hash) until the token expires, plus the allowed skew.
+   */
+  async firstUseOfLogoutToken(issuer: string, jti: string, expiresAt: number): Promise<boolean> {
+    const seconds = Math.max(1, Math.ceil(expiresAt - nowInSeconds()) + CLOCK_SKEW_SECONDS)
+    const key = this.#crypto.indexKey('jti', `${issuer}\0${jti}`)
+    return this.#call(() => this.#backend.recordOnce(key, seconds))
+  }
+
+  /** A rate limiter counting in this store, shared by every app server that uses it. */
+  rateLimiter(limit: RateLimit): RateLimiterAbstract {
+    return this.#backend.rateLimiter(limit)
   }
 
   /** The user's live sessions, newest first, for the profile and demo pages. */

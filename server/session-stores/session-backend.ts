@@ -1,3 +1,4 @@
+import type { IRateLimiterOptions, RateLimiterAbstract } from 'rate-limiter-flexible'
 import type { LogoutMatch, SessionKeys } from './session-index'
 import type { EnvReader } from './session-store-config'
 
@@ -20,6 +21,9 @@ export interface StoredSession {
 
 /** How long an ended session's id stays refused: longer than any request that could still write it. */
 export const TOMBSTONE_SECONDS = 600
+
+/** `points` requests per `duration` seconds for each key, counted under `keyPrefix`; the insurance counts while the backend is down. */
+export type RateLimit = Required<Pick<IRateLimiterOptions, 'keyPrefix' | 'points' | 'duration' | 'insuranceLimiter'>>
 
 /** What the store tells every backend, whatever the database. */
 export interface BackendLimits {
@@ -58,6 +62,13 @@ export interface SessionBackend {
   revoke(match: LogoutMatch, createdUpTo: number | undefined): Promise<number>
   /** The live sessions indexed under a `sub` key, newest first, at most `maxSessionsPerUser`. */
   listByUser(subKey: string): Promise<StoredSession[]>
+  /**
+   * Records `key` for `seconds` (backend-native expiry) unless it is recorded already: true the first
+   * time, false while it lasts. Atomic, so that of two app servers only one sees true (a logout token's jti).
+   */
+  recordOnce(key: string, seconds: number): Promise<boolean>
+  /** A rate limiter (rate-limiter-flexible) counting in this backend, so that every app server shares the counts. */
+  rateLimiter(limit: RateLimit): RateLimiterAbstract
   /** Deletes expired records where the backend does not do it natively; returns how many. */
   prune(): Promise<number>
   /** Resolves when the backend answers and is fit to keep sessions; throws with the reason otherwise. */

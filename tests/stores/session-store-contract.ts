@@ -5,6 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { StateData } from '@auth0/auth0-nuxt'
+import { RateLimiterMemory } from 'rate-limiter-flexible'
 import { backends, readSessionStoreConfig, type BackendName } from '~/server/session-stores/backends'
 import type { EncryptedSessionStore } from '~/server/session-stores/encrypted-session-store'
 import { createSessionStore } from '~/server/utils/session-store-factory'
@@ -393,6 +394,42 @@ export function testSessionStore(backend: BackendUnderTest): void {
 
         expect((await Promise.all(ids.map(id => roomy.get(id)))).filter(Boolean)).toHaveLength(0)
       })
+    })
+
+    describe('a logout token is accepted once', () => {
+      it('its jti is new once, then a replay on any app server, and another issuer\'s same jti is new', async () => {
+        const [serverA, serverB] = [openStore(), openStore()]
+        const jti = randomUUID()
+        const exp = now() + 120
+
+        expect(await serverA.firstUseOfLogoutToken(ISSUER, jti, exp)).toBe(true)
+        expect(await serverB.firstUseOfLogoutToken(ISSUER, jti, exp)).toBe(false)
+        expect(await serverA.firstUseOfLogoutToken(ISSUER, jti, exp)).toBe(false)
+        expect(await serverB.firstUseOfLogoutToken('https://another-tenant.example.com/', jti, exp)).toBe(true)
+      })
+
+      it('of twenty deliveries at the same moment, exactly one is accepted', async () => {
+        const jti = randomUUID()
+        const firsts = await Promise.all(Array.from({ length: 20 }, () => store.firstUseOfLogoutToken(ISSUER, jti, now() + 60)))
+        expect(firsts.filter(Boolean)).toHaveLength(1)
+      })
+
+      it('keeps no jti in clear', async () => {
+        const jti = `jti-${randomUUID()}`
+        await store.firstUseOfLogoutToken(ISSUER, jti, now() + 60)
+        expect(await raw.dump()).not.toContain(jti)
+      })
+    })
+
+    it('rate limits count in the store: another app server sees the same count', async () => {
+      const limit = { keyPrefix: `test-${randomUUID()}`, points: 3, duration: 60, insuranceLimiter: new RateLimiterMemory({ points: 3, duration: 60 }) }
+      const [serverA, serverB] = [openStore().rateLimiter(limit), openStore().rateLimiter(limit)]
+      await serverA.consume('198.51.100.7')
+      await serverB.consume('198.51.100.7')
+      await serverA.consume('198.51.100.7')
+
+      await expect(serverB.consume('198.51.100.7')).rejects.toMatchObject({ remainingPoints: 0, msBeforeNext: expect.any(Number) })
+      await expect(serverB.consume('198.51.100.8')).resolves.toMatchObject({ remainingPoints: 2 })
     })
 
     it('lists a user\'s live sessions, newest first, without tokens', async () => {

@@ -3,9 +3,10 @@ import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { lock } from 'proper-lockfile'
+import { RateLimiterMemory } from 'rate-limiter-flexible'
 import { createStorage, type Storage } from 'unstorage'
 import fsLiteDriver from 'unstorage/drivers/fs-lite'
-import { defineBackend, TOMBSTONE_SECONDS, type BackendLimits, type SessionBackend, type SessionRecord, type StoredSession } from '../session-backend'
+import { defineBackend, TOMBSTONE_SECONDS, type BackendLimits, type RateLimit, type SessionBackend, type SessionRecord, type StoredSession } from '../session-backend'
 import { matchesLogout, type LogoutMatch, type SessionKeys } from '../session-index'
 import { nowInSeconds } from '../session-expiry'
 
@@ -15,7 +16,7 @@ export interface EmbeddedSettings {
 }
 
 // Files under the folder: session/<id> holds { sealed (base64), expiresAt (s), createdAt (ms, this process's clock), keys },
-// or a tombstone { tombstoneUntil (s) } once the session ended; index/sid/<hash> and index/sub/<hash> list
+// or a tombstone { tombstoneUntil (s) } once the session ended; once/<key> a recordOnce() marker, shaped alike; index/sid/<hash> and index/sub/<hash> list
 // { id, createdAt } oldest first. owner.lock (proper-lockfile's) and owner.json say which process holds the folder.
 interface SessionFile {
   sealed: string
@@ -45,6 +46,9 @@ const THIS_PROCESS: Owner = { pid: process.pid, hostname: hostname(), startedAt:
 function isThisProcess(owner: Owner): boolean {
   return owner.pid === THIS_PROCESS.pid && owner.hostname === THIS_PROCESS.hostname && Math.abs(owner.startedAt - THIS_PROCESS.startedAt) < 1000
 }
+
+/** Rate limiters by folder and name, so that every store on one folder in this process counts together. */
+const memoryLimiters = new Map<string, RateLimiterMemory>()
 
 const LOCK_DIR = 'owner.lock'
 const OWNER_FILE = 'owner.json'
@@ -364,6 +368,25 @@ export class EmbeddedBackend implements SessionBackend {
     })
   }
 
+  /** A marker file once/<key> holding when it lapses. */
+  recordOnce(key: string, seconds: number): Promise<boolean> {
+    return this.#exclusive(async (storage) => {
+      const name = `once:${sessionFileName(key)}`
+      const marker = await storage.getItem<Tombstone>(name)
+      if (marker && marker.tombstoneUntil > nowInSeconds()) return false
+      await storage.setItem<Tombstone>(name, { tombstoneUntil: nowInSeconds() + seconds })
+      return true
+    })
+  }
+
+  /** In this process's memory, one per folder and name: the folder has one process, so no other app server counts. */
+  rateLimiter(limit: RateLimit): RateLimiterMemory {
+    const name = `${this.location}\0${limit.keyPrefix}`
+    let limiter = memoryLimiters.get(name)
+    if (!limiter) memoryLimiters.set(name, limiter = new RateLimiterMemory(limit))
+    return limiter
+  }
+
   /** Files do not expire by themselves: the scheduled task `session-store:prune` scans them, one file per turn. */
   async prune(): Promise<number> {
     const keys = await this.#exclusive(storage => storage.getKeys('session'))
@@ -381,6 +404,12 @@ export class EmbeddedBackend implements SessionBackend {
         const id = decodeURIComponent(key.slice('session:'.length))
         for (const indexed of indexedKeys(file.keys)) await removeFromIndex(storage, indexed, [id])
         return 1
+      })
+    }
+    for (const key of await this.#exclusive(storage => storage.getKeys('once'))) {
+      await this.#exclusive(async (storage) => {
+        const marker = await storage.getItem<Tombstone>(key)
+        if (!marker || marker.tombstoneUntil <= nowInSeconds()) await storage.removeItem(key)
       })
     }
     return pruned

@@ -1,5 +1,6 @@
 import { Binary, MongoClient, MongoServerError, type Collection, type Document, type Filter } from 'mongodb'
-import { defineBackend, TOMBSTONE_SECONDS, type BackendLimits, type SessionBackend, type SessionRecord, type StoredSession } from '../session-backend'
+import { RateLimiterMongo } from 'rate-limiter-flexible'
+import { defineBackend, TOMBSTONE_SECONDS, type BackendLimits, type RateLimit, type SessionBackend, type SessionRecord, type StoredSession } from '../session-backend'
 import type { LogoutMatch } from '../session-index'
 import { redactUrl } from '../session-store-config'
 import { SessionInputError } from '../session-store-errors'
@@ -81,6 +82,7 @@ export class MongoBackend implements SessionBackend {
   readonly #limits: BackendLimits
   #connection: Promise<Connection> | undefined
   #indexes: Promise<void> | undefined
+  #rateLimiterClient: MongoClient | undefined
 
   constructor(settings: MongoSettings, limits: BackendLimits) {
     this.#settings = settings
@@ -236,6 +238,31 @@ export class MongoBackend implements SessionBackend {
     return documents.flatMap(document => toStoredSession(document) ?? [])
   }
 
+  /**
+   * A marker document `once:<key>` with only an expiry, like a tombstone. The filter matches an
+   * expired marker (not yet purged by the TTL monitor) so that it can be renewed; a live one makes
+   * the upsert's insert meet its `_id`: a duplicate key, so "already recorded".
+   */
+  async recordOnce(key: string, seconds: number): Promise<boolean> {
+    const { sessions } = await this.#ready()
+    try {
+      await sessions.updateOne({ _id: `once:${key}`, $expr: { $lte: ['$expiresAt', '$$NOW'] } },
+        [{ $set: { expiresAt: { $add: ['$$NOW', seconds * 1000] } } }], { upsert: true })
+      return true
+    }
+    catch (error) {
+      if (isDuplicateKey(error)) return false
+      throw error
+    }
+  }
+
+  /** On a client of its own (the driver connects on first use), in `<collection>_rate_limits`, whose TTL index it creates. */
+  rateLimiter(limit: RateLimit): RateLimiterMongo {
+    const { timeoutMs } = this.#limits
+    this.#rateLimiterClient ??= new MongoClient(this.#settings.uri, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs, socketTimeoutMS: timeoutMs })
+    return new RateLimiterMongo({ ...limit, storeClient: this.#rateLimiterClient, dbName: this.#settings.database, tableName: `${this.#settings.collection}_rate_limits` })
+  }
+
   /** MongoDB's TTL monitor deletes expired sessions and tombstones itself. */
   async prune(): Promise<number> {
     return 0
@@ -248,8 +275,9 @@ export class MongoBackend implements SessionBackend {
 
   /** Drops the collection (a missing one is fine); its indexes are created again on the next use. */
   async drop(): Promise<void> {
-    const { sessions } = await this.#connect()
+    const { client, sessions } = await this.#connect()
     await sessions.drop()
+    await client.db(this.#settings.database).collection(`${this.#settings.collection}_rate_limits`).drop().catch(() => undefined)
     this.#indexes = undefined
   }
 
@@ -259,6 +287,8 @@ export class MongoBackend implements SessionBackend {
     this.#indexes = undefined
     const open = await connection?.catch(() => undefined)
     await open?.client.close()
+    await this.#rateLimiterClient?.close()
+    this.#rateLimiterClient = undefined
   }
 }
 

@@ -1,6 +1,7 @@
 -- Sessions of @auth0/auth0-nuxt, encrypted (AES-256-GCM); sid/sub/iss only as keyed hashes.
 -- A row whose payload is NULL is a tombstone: an ended session, whose id stays refused until expires_at.
--- created_at is when the id was first stored, in milliseconds on the database's clock.
+-- created_at is when the id was first stored, in milliseconds on the database's clock. An id
+-- "once:<hash>" with no payload is a marker of recordOnce() (a logout token's jti), expiring likewise.
 CREATE TABLE IF NOT EXISTS auth0_sessions (
   id         text PRIMARY KEY,
   payload    bytea,
@@ -24,6 +25,13 @@ BEGIN
     DROP TABLE IF EXISTS auth0_sessions_revocations;
   END IF;
 END $$;
+
+-- rate-limiter-flexible's counters (its own layout), so that every app server shares the counts.
+CREATE TABLE IF NOT EXISTS auth0_sessions_rate_limits (
+  key    varchar(255) PRIMARY KEY,
+  points integer NOT NULL DEFAULT 0,
+  expire bigint
+);
 
 CREATE INDEX IF NOT EXISTS auth0_sessions_sid_keys_idx ON auth0_sessions USING gin (sid_keys);
 CREATE INDEX IF NOT EXISTS auth0_sessions_sub_key_created_at_idx ON auth0_sessions (sub_key, created_at);

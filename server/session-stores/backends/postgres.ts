@@ -1,5 +1,6 @@
 import pg from 'pg'
-import { defineBackend, TOMBSTONE_SECONDS, type BackendLimits, type SessionBackend, type SessionRecord, type StoredSession } from '../session-backend'
+import { RateLimiterPostgres } from 'rate-limiter-flexible'
+import { defineBackend, TOMBSTONE_SECONDS, type BackendLimits, type RateLimit, type SessionBackend, type SessionRecord, type StoredSession } from '../session-backend'
 import type { LogoutMatch } from '../session-index'
 import { redactUrl, SessionStoreConfigError, type EnvReader } from '../session-store-config'
 import { postgresSchema } from './postgres-schema'
@@ -196,12 +197,29 @@ export class PostgresBackend implements SessionBackend {
     return rows.map(toStoredSession)
   }
 
+  /** A marker row with no payload: refused as a session id, found by id, expired and pruned like a tombstone. */
+  async recordOnce(key: string, seconds: number): Promise<boolean> {
+    const pool = await this.#ready()
+    const { rowCount } = await pool.query(`INSERT INTO ${this.#settings.table} (id, payload, expires_at, created_at, sid_keys)
+      VALUES ($1, NULL, now() + make_interval(secs => $2), ${CLOCK_MS}, '{}')
+      ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at, created_at = EXCLUDED.created_at
+      WHERE ${this.#settings.table}.expires_at <= now()`, [`once:${key}`, seconds])
+    return rowCount === 1
+  }
+
+  /** On this backend's pool, in the table the schema creates; until it exists, the insurance limiter counts. */
+  rateLimiter(limit: RateLimit): RateLimiterPostgres {
+    this.#pool ??= this.#connect()
+    return new RateLimiterPostgres({ ...limit, storeClient: this.#pool, storeType: 'pool', tableName: `${this.#settings.table}_rate_limits`, tableCreated: true })
+  }
+
   /** Run by the scheduled Nitro task `session-store:prune`: PostgreSQL has no native expiry. Counts sessions, not tombstones. */
   async prune(): Promise<number> {
     const pool = await this.#ready()
     const { rows } = await pool.query<{ sessions: number }>(`WITH pruned AS (
       DELETE FROM ${this.#settings.table} WHERE expires_at <= now() RETURNING payload IS NOT NULL AS session
     ) SELECT count(*) FILTER (WHERE session)::int AS sessions FROM pruned`)
+    await pool.query(`DELETE FROM ${this.#settings.table}_rate_limits WHERE expire < ${CLOCK_MS}`)
     return rows[0]!.sessions
   }
 
@@ -212,7 +230,7 @@ export class PostgresBackend implements SessionBackend {
 
   async drop(): Promise<void> {
     const pool = this.#pool ??= this.#connect()
-    await pool.query(`DROP TABLE IF EXISTS ${this.#settings.table}`)
+    await pool.query(`DROP TABLE IF EXISTS ${this.#settings.table}, ${this.#settings.table}_rate_limits`)
     this.#schema = undefined
   }
 

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis'
-import { defineBackend, TOMBSTONE_SECONDS, type BackendLimits, type SessionBackend, type SessionRecord, type StoredSession } from '../session-backend'
+import { RateLimiterRedis } from 'rate-limiter-flexible'
+import { defineBackend, TOMBSTONE_SECONDS, type BackendLimits, type RateLimit, type SessionBackend, type SessionRecord, type StoredSession } from '../session-backend'
 import type { LogoutMatch } from '../session-index'
 import { nowInSeconds } from '../session-expiry'
 import { redactUrl } from '../session-store-config'
@@ -11,7 +12,8 @@ export interface RedisSettings {
   keyPrefix: string
 }
 
-// Keys: <prefix>session:<id> is a hash { p: sealed payload, e: expires at (s), c: first stored (ms, Redis clock),
+// Keys: <prefix>once:<key> a marker that recordOnce() set; <prefix>rate:<name>:<client> rate-limiter-flexible's counters;
+// <prefix>session:<id> is a hash { p: sealed payload, e: expires at (s), c: first stored (ms, Redis clock),
 // s: sid keys, u: sub key, i: iss key }, or a tombstone { t: 1 } once the session ended;
 // <prefix>index:sid:<hash> a set of ids; <prefix>index:sub:<hash> a sorted set of ids by creation time.
 // Each script runs atomically and costs one round trip; none walks more than the per-user cap.
@@ -300,6 +302,17 @@ export class RedisBackend implements SessionBackend {
       // The ids dropped from the index no longer count in its ranks.
       offset += walked - dropped
     }
+  }
+
+  async recordOnce(key: string, seconds: number): Promise<boolean> {
+    const set = await this.#run(redis => redis.set(`${this.#settings.keyPrefix}once:${key}`, '1', 'EX', seconds, 'NX'))
+    return set === 'OK'
+  }
+
+  /** On this backend's connection; while Redis is not ready it does not wait, and the insurance limiter counts. */
+  rateLimiter(limit: RateLimit): RateLimiterRedis {
+    this.#client ??= this.#connect()
+    return new RateLimiterRedis({ ...limit, storeClient: this.#client, keyPrefix: `${this.#settings.keyPrefix}rate:${limit.keyPrefix}`, rejectIfRedisNotReady: true })
   }
 
   /** Redis expires sessions itself (EXPIRE on every write). */
