@@ -108,15 +108,26 @@ function reply(res, status, type, body) {
   res.end(body)
 }
 
+// `npm run dev` leaves NODE_ENV unset; anything else (production, staging, ...) may face real users.
+const ALLOWED_NODE_ENVS = ['', 'development', 'test']
+
 /**
- * Starts the dev IdP over HTTPS on localhost. Refuses to run with NODE_ENV=production.
+ * Throws unless NODE_ENV is unset, development or test (in any case).
+ * @param {string | undefined} nodeEnv
+ */
+function refuseOutsideDevelopment(nodeEnv) {
+  if (ALLOWED_NODE_ENVS.includes((nodeEnv ?? '').trim().toLowerCase())) return
+  throw new Error(`The dev IdP signs in anyone as anyone, without a password: it runs only with NODE_ENV unset, development or test, and NODE_ENV is "${nodeEnv}". `
+    + 'Configure a real Auth0 tenant (NUXT_AUTH0_DOMAIN, ...: see .env.example) instead.')
+}
+
+/**
+ * Starts the dev IdP over HTTPS, on the loopback interface only.
  * @param {DevIdpOptions} [options]
  * @returns {Promise<DevIdp>}
  */
 export async function startDevIdp(options = {}) {
-  if (process.env.NODE_ENV === 'production') {
-    throw new Error('The dev IdP accepts any user name without a password: it refuses to start with NODE_ENV=production. Configure a real Auth0 tenant (NUXT_AUTH0_DOMAIN, ...) instead.')
-  }
+  refuseOutsideDevelopment(process.env.NODE_ENV)
   const {
     port = devIdpDefaults.port,
     appBaseUrls = devIdpDefaults.appBaseUrls,
@@ -135,10 +146,15 @@ export async function startDevIdp(options = {}) {
     server.once('error', (error) => reject(/** @type {any} */ (error).code === 'EADDRINUSE'
       ? new Error(`The dev IdP cannot listen on port ${port}: it is in use. Stop what uses it, or set DEV_IDP_PORT to a free port.`)
       : error))
+    // Loopback only: no other machine may reach an IdP that signs in anyone.
     server.listen(port, 'localhost', () => resolve(undefined))
   })
   const address = server.address()
-  const actualPort = typeof address === 'object' && address ? address.port : port
+  if (typeof address !== 'object' || !address || !/^(127\.|::1$|::ffff:127\.)/.test(address.address)) {
+    server.close()
+    throw new Error(`The dev IdP must listen on a loopback address, but localhost resolved to ${JSON.stringify(address)}. Check the localhost entry of /etc/hosts.`)
+  }
+  const actualPort = address.port
   const issuer = `https://localhost:${actualPort}/`
 
   const storage = createMemoryStorage()
