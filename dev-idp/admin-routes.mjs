@@ -1,7 +1,8 @@
 // @ts-check
 // Dev/test-only routes that end IdP sessions as an Auth0 admin (or a user elsewhere) would, so
 // the app receives real back-channel logout tokens. Only the app may call them: it proves it
-// with its client secret (`Authorization: Bearer <client_secret>`).
+// with the admin secret generated on first run (`Authorization: Bearer <admin secret>`), never
+// with the client secret, whose default value is published in this repository.
 import { timingSafeEqual } from 'node:crypto'
 import { collectDeliveries } from './backchannel-delivery.mjs'
 
@@ -54,11 +55,11 @@ function sameSecret(given, expected) {
 }
 
 /**
- * @param {{ provider: any, sessions: () => StoredSession[], clientSecret: string }} options
+ * @param {{ provider: any, sessions: () => StoredSession[], adminSecret: string }} options
  * @returns {(method: string, path: string, authorization: string | undefined, body: Record<string, unknown>, query: URLSearchParams) => Promise<Reply | undefined>}
  *   undefined when the path is not an admin route
  */
-export function adminRoutes({ provider, sessions, clientSecret }) {
+export function adminRoutes({ provider, sessions, adminSecret }) {
   /** @type {Record<string, (body: Record<string, unknown>, query: URLSearchParams) => Promise<Reply>>} */
   const routes = {
     'GET /dev/sessions': async (_body, query) => {
@@ -83,8 +84,8 @@ export function adminRoutes({ provider, sessions, clientSecret }) {
   return async (method, path, authorization, body, query) => {
     const route = routes[`${method} ${path}`]
     if (!route) return undefined
-    if (!sameSecret(authorization ?? '', `Bearer ${clientSecret}`)) {
-      return { status: 401, body: { error: 'Send the dev client secret as "Authorization: Bearer <client_secret>".' } }
+    if (!sameSecret(authorization ?? '', `Bearer ${adminSecret}`)) {
+      return { status: 401, body: { error: 'Send the admin secret as "Authorization: Bearer <secret>": it is in admin-secret in the IdP\'s data folder (.data/dev-idp/ by default). The client secret is not accepted.' } }
     }
     return route(body, query)
   }

@@ -77,3 +77,13 @@ export async function appSessionSecret(dir) {
   const { text } = await readOrCreate(dir, 'app-session-secret', () => randomBytes(32).toString('hex'))
   return text.trim()
 }
+
+/**
+ * The bearer token of the admin routes (dev-idp/admin-routes.mjs): random per checkout, stable across
+ * runs, so that tests and `npm run dev` read it here. Not the client secret, whose default is public.
+ * @param {string} dir
+ */
+export async function adminSecret(dir) {
+  const { text } = await readOrCreate(dir, 'admin-secret', () => randomBytes(32).toString('hex'))
+  return text.trim()
+}

@@ -4,11 +4,12 @@
 // scripts/dev.mjs and Playwright's globalSetup all run it as-is, with no loader.
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:https'
+import { join } from 'node:path'
 import Provider from 'oidc-provider'
 import { findAccount, slugOf, suggestedUsers } from './accounts.mjs'
 import { adminRoutes } from './admin-routes.mjs'
 import { loopbackFetch } from './backchannel-delivery.mjs'
-import { appSessionSecret, defaultDataDir, signingKeys, tlsCertificate } from './generated-secrets.mjs'
+import { adminSecret, appSessionSecret, defaultDataDir, signingKeys, tlsCertificate } from './generated-secrets.mjs'
 import { createMemoryStorage } from './memory-adapter.mjs'
 import { errorPage, loginPage, logoutPage, signedOutPage } from './pages.mjs'
 
@@ -22,7 +23,7 @@ import { errorPage, loginPage, logoutPage, signedOutPage } from './pages.mjs'
  *   `backchannel_logout_uri`), which is enough when the apps share one session store.
  * @property {string} [clientId] 'dev-client' by default
  * @property {string} [clientSecret] a fixed, public, dev-only value by default
- * @property {string} [dataDir] where the certificate, keys and app session secret live; `.data/dev-idp/`
+ * @property {string} [dataDir] where the certificate, keys, admin secret and app session secret live; `.data/dev-idp/`
  * @property {(line: string) => void} [log] console.log with a "[dev-idp]" prefix by default
  */
 
@@ -33,7 +34,8 @@ import { errorPage, loginPage, logoutPage, signedOutPage } from './pages.mjs'
  * @property {number} port
  * @property {string} caCertPath the self-signed certificate, for NODE_EXTRA_CA_CERTS
  * @property {string} clientId
- * @property {string} clientSecret also the bearer token of the admin routes
+ * @property {string} clientSecret
+ * @property {string} adminSecret the bearer token of the admin routes, generated on first run
  * @property {string[]} appBaseUrls
  * @property {string} dataDir
  * @property {() => Promise<void>} close
@@ -86,6 +88,8 @@ export async function appEnvForDevIdp(idp, { appBaseUrl = idp.appBaseUrls[0] ?? 
     // Node reads extra CAs only at process start: this must be in the app process's own env.
     NODE_EXTRA_CA_CERTS: idp.caCertPath,
     NUXT_PUBLIC_DEV_IDP_URL: idp.issuer,
+    // Server-only (runtimeConfig.devIdpAdminSecret): what the back-channel logout demo calls the admin routes with.
+    NUXT_DEV_IDP_ADMIN_SECRET: idp.adminSecret,
   }
 }
 
@@ -136,7 +140,7 @@ export async function startDevIdp(options = {}) {
     dataDir = defaultDataDir,
     log = (line) => console.log(`[dev-idp] ${line}`),
   } = options
-  const [tls, jwks] = await Promise.all([tlsCertificate(dataDir), signingKeys(dataDir)])
+  const [tls, jwks, generatedAdminSecret] = await Promise.all([tlsCertificate(dataDir), signingKeys(dataDir), adminSecret(dataDir)])
 
   // The issuer contains the port, which is only known once listening (port 0).
   /** @type {import('node:http').RequestListener} */
@@ -216,7 +220,7 @@ export async function startDevIdp(options = {}) {
     })
   }
 
-  const admin = adminRoutes({ provider, sessions: storage.sessions, clientSecret })
+  const admin = adminRoutes({ provider, sessions: storage.sessions, adminSecret: generatedAdminSecret })
   const providerCallback = provider.callback()
 
   /**
@@ -272,6 +276,7 @@ export async function startDevIdp(options = {}) {
   log('Local dev OpenID Provider: FOR DEVELOPMENT AND TESTS ONLY')
   log(`issuer  ${issuer}  (any user name, no password)`)
   log(`client  ${clientId}  for ${appBaseUrls.join(', ')}`)
+  log(`admin   routes under /dev/, bearer token in ${join(dataDir, 'admin-secret')}`)
   log('─'.repeat(64))
 
   return {
@@ -281,6 +286,7 @@ export async function startDevIdp(options = {}) {
     caCertPath: tls.certPath,
     clientId,
     clientSecret,
+    adminSecret: generatedAdminSecret,
     appBaseUrls,
     dataDir,
     close: () => new Promise((resolve, reject) => {

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { adminRoutes } from '~/dev-idp/admin-routes.mjs'
+import { devIdpDefaults } from '~/dev-idp/index.mjs'
 
 const run = promisify(execFile)
 const repoRoot = new URL('../../', import.meta.url)
@@ -47,4 +49,13 @@ describe('the dev IdP, which signs in anyone as anyone, stays a development tool
       expect(await startWith(nodeEnv)).toMatchObject({ started: true })
     })
   }
+
+  it('its admin routes refuse the client secret, whose default is public, and take the generated admin secret', async () => {
+    const routes = adminRoutes({ provider: {}, sessions: () => [], adminSecret: 'the-generated-admin-secret' })
+    const listSessions = (authorization: string | undefined) => routes('GET', '/dev/sessions', authorization, {}, new URLSearchParams())
+
+    expect(await listSessions(`Bearer ${devIdpDefaults.clientSecret}`)).toMatchObject({ status: 401, body: { error: expect.stringContaining('client secret is not accepted') } })
+    expect(await listSessions(undefined)).toMatchObject({ status: 401 })
+    expect(await listSessions('Bearer the-generated-admin-secret')).toEqual({ status: 200, body: { sessions: [] } })
+  })
 })

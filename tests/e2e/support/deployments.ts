@@ -25,9 +25,9 @@ const underRoot = (path: string) => join(repoRoot, path)
 export const APP_SESSION_SECRET = 'e2e-only-app-session-secret-not-for-production'
 export const SESSION_STORE_SECRET = 'e2e-only-session-store-secret-not-for-production'
 export const IDP_CLIENT_ID = 'dev-client'
-/** The dev IdP's client secret, also the bearer token of its admin routes. */
+/** The dev IdP's client secret; its admin routes refuse it (they take the generated admin secret in IDP_DATA_DIR). */
 export const IDP_CLIENT_SECRET = 'e2e-only-dev-idp-client-secret'
-/** The e2e IdPs' certificate and signing key (generated on first run, gitignored). */
+/** The e2e IdPs' certificate, signing key and admin secret (generated on first run, gitignored). */
 export const IDP_DATA_DIR = underRoot('.data/e2e-idp')
 
 const localhost = (port: number) => `http://localhost:${port}`

@@ -2,9 +2,10 @@
 // are signed out everywhere when the test ends, and a raw view of the project's session store.
 import { randomBytes } from 'node:crypto'
 import { test as base, expect } from '@playwright/test'
+import { adminSecret } from '../../../dev-idp/generated-secrets.mjs'
 import { rawBackend, type RawBackend } from '../../support/raw-backends'
 import { DevIdpAdmin } from './dev-idp-admin'
-import { IDP_CLIENT_SECRET, idpURL, storeSettings, type Deployment } from './deployments'
+import { IDP_DATA_DIR, idpURL, storeSettings, type Deployment } from './deployments'
 import { devUser, type DevUser } from './sign-in'
 
 export interface DeploymentOptions {
@@ -46,7 +47,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       baseURL: idpURL(deployment),
       ignoreHTTPSErrors: true,
       // A fresh connection per call: a reused keep-alive socket can be closed by the IdP as the request leaves.
-      extraHTTPHeaders: { authorization: `Bearer ${IDP_CLIENT_SECRET}`, connection: 'close' },
+      extraHTTPHeaders: { authorization: `Bearer ${await adminSecret(IDP_DATA_DIR)}`, connection: 'close' },
     })
     await use(new DevIdpAdmin(request))
     await request.dispose()
