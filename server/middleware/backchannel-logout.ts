@@ -1,29 +1,66 @@
-import { jwtClaims } from '../session-stores/session-index'
+import type { H3Event } from 'h3'
+import { EnvReader } from '../session-stores/session-store-config'
+import { SessionStoreUnavailableError } from '../session-stores/session-store-errors'
+import { UnavailableSessionStore } from '../session-stores/unavailable-session-store'
+import { authRoutes, canonicalPath } from '../security/auth-routes'
+import { readFormBody } from '../security/form-body'
+import { idpMetadata, LogoutTokenError, verifyLogoutToken } from '../security/logout-token'
 import getSessionStoreInstance from '../utils/session-store-factory'
 
 // Read once: useRuntimeConfig(event) would copy the config for every request this middleware sees.
-const logoutPath: string = useRuntimeConfig().public.auth0?.routes?.backchannelLogout ?? '/auth/backchannel-logout'
+const config = useRuntimeConfig()
+const logoutPath = authRoutes(config.public.auth0?.routes).backchannelLogout
+const env = new EnvReader(process.env)
+const CLOCK_SKEW_SECONDS = 5
+const MAX_AGE_SECONDS = env.integer('BACKCHANNEL_LOGOUT_MAX_AGE_SECONDS', 600, { unit: ' of seconds' })
+const LENIENT_TYP = env.flag('BACKCHANNEL_LOGOUT_ALLOW_JWT_TYP', false)
+
+/** A token that will not be acted on: 400 with the OpenID error shape, and a log line naming the rule. */
+function refuse(event: H3Event, rule: string, description: string) {
+  console.warn(`[backchannel-logout] refused (${rule}): ${description}`)
+  setResponseStatus(event, 400)
+  return { error: 'invalid_request', error_description: description }
+}
 
 /**
- * Runs before the SDK's back-channel logout route, for two things the SDK does not do:
- * - It answers 400 ("bad token") to any failure, a store outage included, and an IdP does not
- *   resend a token it was told is bad. So check the store first: if it is down, answer 503 and log.
- * - It hands the store only `sid`/`sub`. The store also needs the token's `iat`, so that a replayed
- *   token cannot end sessions created after it: put it on the event. The SDK verifies the token
- *   right after this; a forged one never reaches the store.
+ * The back-channel logout endpoint, answered here rather than by the SDK, which checks less
+ * (docs/security.md): a form body of at most 64 KB; the token verified strictly (logout-token.ts);
+ * its `jti` accepted once on every app server; the sessions the token names that existed when it
+ * was issued ended. 200 only for a token that was checked and acted on; 400 with the OpenID error
+ * shape and a log line naming the rule otherwise; 503 when the store cannot answer, since an IdP
+ * does not resend a token it was told is bad. With SESSION_STORE=cookie the SDK's route answers.
  */
 export default defineEventHandler(async (event) => {
-  if (event.method !== 'POST' || event.path.split('?')[0] !== logoutPath) return
+  if (canonicalPath(event.path) !== logoutPath.toLowerCase()) return
   const store = getSessionStoreInstance()
   if (!store) return
+  if (event.method !== 'POST') {
+    setResponseHeader(event, 'allow', 'POST')
+    throw createError({ statusCode: 405, statusMessage: 'Method Not Allowed' })
+  }
+  setResponseHeader(event, 'cache-control', 'no-store')
+  const tokens = (await readFormBody(event)).getAll('logout_token')
+  if (tokens.length !== 1) return refuse(event, 'logout_token', `Send exactly one logout_token; got ${tokens.length}.`)
   try {
-    await store.ping()
+    if (store instanceof UnavailableSessionStore) throw store.error()
+    const idp = await idpMetadata(config.auth0.domain)
+    const claims = await verifyLogoutToken(tokens[0]!, {
+      issuer: idp.issuer, clientId: config.auth0.clientId, keys: idp.keys, algorithms: idp.algorithms,
+      clockSkewSeconds: CLOCK_SKEW_SECONDS, maxAgeSeconds: MAX_AGE_SECONDS, lenientTyp: LENIENT_TYP,
+    })
+    if (!await store.firstUseOfLogoutToken(claims.iss, claims.jti, claims.exp)) return refuse(event, 'jti', 'This logout token was already used.')
+    // The store ends the sessions that existed when the token was issued (replays spare newer ones).
+    event.context.logoutTokenIssuedAt = claims.iat
+    await store.deleteByLogoutToken({ iss: claims.iss, sid: claims.sid, sub: claims.sub }, { event })
+    setResponseStatus(event, 200)
+    return ''
   }
   catch (error) {
-    console.error(`[session-store] A back-channel logout arrived while the store was unavailable; it was refused with 503 and its sessions stay signed in. ${(error as Error).message}`)
-    throw createError({ statusCode: 503, statusMessage: 'Session store unavailable' })
+    if (error instanceof LogoutTokenError) return refuse(event, error.rule, error.message)
+    if (error instanceof SessionStoreUnavailableError) {
+      console.error(`[session-store] A back-channel logout arrived while the store was unavailable; it was refused with 503 and its sessions stay signed in. ${error.message}`)
+      throw createError({ statusCode: 503, statusMessage: 'Session store unavailable' })
+    }
+    throw error
   }
-  const body = await readBody<{ logout_token?: unknown } | undefined>(event).catch(() => undefined)
-  const issuedAt = typeof body?.logout_token === 'string' ? jwtClaims(body.logout_token).iat : undefined
-  if (typeof issuedAt === 'number') event.context.logoutTokenIssuedAt = issuedAt
 })

@@ -90,8 +90,8 @@ export class EncryptedSessionStore implements SessionStore {
 
   /**
    * Ends the sessions the logout token names that existed when it was issued: a replayed token then
-   * leaves sessions created after it alone. The SDK passes no `iat`; the back-channel route's
-   * middleware puts it on the event (`logoutTokenIssuedAt`), after which the SDK verifies the token.
+   * leaves sessions created after it alone. The back-channel route (server/middleware/backchannel-logout.ts)
+   * verified the token and puts its `iat` on the event (`logoutTokenIssuedAt`).
    */
   async deleteByLogoutToken(claims: LogoutTokenClaims, options?: StoreOptions): Promise<void> {
     const match = logoutMatch(claims, this.#crypto)
