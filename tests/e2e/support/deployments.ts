@@ -72,6 +72,18 @@ export const idpURL = (deployment: Deployment) => `https://localhost:${deploymen
 export const appServerURLs = (deployment: Deployment) =>
   deployment.peerAppURL ? [deployment.peerAppURL, deployment.appURL] : [deployment.appURL]
 
+/**
+ * Every app server's settings beyond its store. The whole suite signs in from one address, so the
+ * per-client limits are raised; the rate-limit story uses an X-Forwarded-For address of its own.
+ */
+export const APP_SERVER_ENV = {
+  TRUST_PROXY: 'true',
+  RATE_LIMIT_SIGN_IN_PER_MINUTE: '2000',
+  RATE_LIMIT_APP_POST_PER_MINUTE: '2000',
+  RATE_LIMIT_BACKCHANNEL_LOGOUT_PER_MINUTE: '100',
+  RATE_LIMIT_BACKCHANNEL_LOGOUT_GLOBAL_PER_MINUTE: '100000',
+}
+
 /** What `rawBackend()` and the app server read to find the store. */
 export const storeSettings = (deployment: Deployment): Record<string, string> => ({
   SESSION_STORE: deployment.store,

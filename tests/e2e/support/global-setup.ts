@@ -8,7 +8,7 @@ import { lock } from 'proper-lockfile'
 import { appEnvForDevIdp, startDevIdp } from '../../../dev-idp/index.mjs'
 import { startAppServer, type AppServer } from './app-server'
 import {
-  APP_SESSION_SECRET, IDP_CLIENT_ID, IDP_CLIENT_SECRET, IDP_DATA_DIR, appServerURLs, repoRoot, deployments, storeSettings, type Deployment,
+  APP_SERVER_ENV, APP_SESSION_SECRET, IDP_CLIENT_ID, IDP_CLIENT_SECRET, IDP_DATA_DIR, appServerURLs, repoRoot, deployments, storeSettings, type Deployment,
 } from './deployments'
 
 const logDir = join(repoRoot, 'test-results/servers')
@@ -53,6 +53,7 @@ async function startAppServers(deployment: Deployment, idp: DevIdp, stops: Stop[
   await Promise.all(appServerURLs(deployment).map(async (url) => {
     const env = {
       ...storeSettings(deployment),
+      ...APP_SERVER_ENV,
       ...await appEnvForDevIdp(idp, { appBaseUrl: url, env: { NUXT_AUTH0_SESSION_SECRET: APP_SESSION_SECRET } }),
     }
     const server: AppServer = await startAppServer(url, env, join(logDir, `app-${deployment.store}-${new URL(url).port}.log`))
