@@ -43,7 +43,8 @@ async function startIdp(deployment: Deployment, stops: Stop[]): Promise<DevIdp> 
     clientId: IDP_CLIENT_ID,
     clientSecret: IDP_CLIENT_SECRET,
     dataDir: IDP_DATA_DIR,
-    log: line => void appendFile(logPath, `${line}\n`),
+    // Another run's start may have emptied test-results/: a lost log line must not stop this one.
+    log: line => void appendFile(logPath, `${line}\n`).catch(() => undefined),
   })
   stops.push(idp.close)
   return idp
