@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises'
 import { appEnvForDevIdp, startDevIdp } from '../dev-idp/index.mjs'
 import { startPostgresServer, startRedisServer, type DisposableServer } from '../tests/support/disposable-servers'
 import { createHash } from 'node:crypto'
+import { request as httpRequest } from 'node:http'
 import { Redis } from 'ioredis'
 import { SCRIPTS } from '../server/session-stores/backends/redis'
 import type { EncryptedSessionStore } from '../server/session-stores/encrypted-session-store'
@@ -60,6 +61,32 @@ function steadyLoad(baseUrl: string, cookie: string) {
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
 
+const HUGE_BODY_MB = 50
+
+/** Streams a 50 MB form body (no Content-Length) to the back-channel endpoint; the status it got. */
+function postHugeBody(baseUrl: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let answered: number | undefined
+    const post = httpRequest(new URL('/auth/backchannel-logout', baseUrl), {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked' },
+    }, (response) => {
+      answered = response.statusCode ?? 0
+      response.resume()
+      resolve(answered)
+    })
+    post.on('error', error => setTimeout(() => (answered ? resolve(answered) : reject(error)), 500))
+    const chunk = Buffer.alloc(1024 * 1024, 'a')
+    let sent = 0
+    const send = () => {
+      while (sent < HUGE_BODY_MB && answered === undefined && post.write(chunk)) sent++
+      if (answered !== undefined) return
+      if (sent < HUGE_BODY_MB) post.once('drain', send)
+      else post.end()
+    }
+    send()
+  })
+}
+
 function percentile(values: number[], fraction: number): number {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? Number.NaN
@@ -105,6 +132,11 @@ async function drill(kind: StoreKind, outputDirectory: string): Promise<Array<st
     const endedAt = Date.now()
     await load.stop()
 
+    const rssBefore = await server.residentBytes()
+    const hugeStatuses = []
+    for (let i = 0; i < 3; i++) hugeStatuses.push(await postHugeBody(appBaseUrl))
+    const rssGrowth = await server.residentBytes() - rssBefore
+
     const duringFreeze = load.samples.filter(sample => sample.startedAt >= frozenAt && sample.startedAt < thawedAt)
     const whileDown = load.samples.filter(sample => sample.startedAt >= killedAt + 100 && sample.startedAt < restartedAt - 100)
     const withStatus = (samples: Sample[], status: number) => samples.filter(sample => sample.status === status).length
@@ -116,6 +148,7 @@ async function drill(kind: StoreKind, outputDirectory: string): Promise<Array<st
       whileDown.length, withStatus(whileDown, 503), percentile(whileDown.map(sample => sample.ms), 0.99),
       recoveredAfter(load.samples, restartedAt, endedAt),
       (await server.alive()) ? 'yes' : 'NO',
+      [...new Set(hugeStatuses)].join(', '), rssGrowth,
     ]
   }
   finally {
@@ -190,12 +223,14 @@ export async function faults(kinds: StoreKind[]): Promise<Table[]> {
         { name: 'requests while killed', unit: 'count' }, { name: 'of them 503', unit: 'count' }, { name: '503 p99 ms', unit: 'ms' },
         { name: '200s for good after restart ms', unit: 'ms' },
         { name: 'server alive', unit: 'text' },
+        { name: `3 × ${HUGE_BODY_MB} MB back-channel POST`, unit: 'text' }, { name: 'RSS growth MB', unit: 'MB' },
       ],
       rows,
       notes: [
         'Issue goals: every request started during a freeze answered within 2 s (a 503 naming the store); 200s within 2 s of the thaw; 503 within 1 s (p99) while the database refuses connections; the process lives.',
         'The database is a disposable server of the bench\'s own (tests/support/disposable-servers.ts), frozen with SIGSTOP and killed with SIGKILL.',
         '"For good" means every request started after that point got a 200.',
+        `Then three ${HUGE_BODY_MB} MB bodies, streamed without Content-Length, to /auth/backchannel-logout: the answer, and how much the server's RSS grew (goal: 413, under 32 MB).`,
       ],
     }]
   }
