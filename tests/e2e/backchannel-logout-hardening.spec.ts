@@ -110,6 +110,11 @@ test('only a form body is read: JSON gets 415, and 50 MB gets 413 without the se
   await expectSignedIn(page, user)
 })
 
+test('the app\'s own POST routes refuse a body above 64 KB before doing anything', async ({ request }) => {
+  const response = await request.post('/api/demo/end-all-idp-sessions', { data: 'x'.repeat(1024 * 1024), headers: { 'content-type': 'text/plain' } })
+  expect(response.status()).toBe(413)
+})
+
 test('too many back-channel requests from one address get 429 with Retry-After; other addresses are not affected', async ({ request }) => {
   // The e2e servers trust X-Forwarded-For (TRUST_PROXY) and allow 100 a minute per address (deployments.ts).
   const attacker = { 'x-forwarded-for': `198.51.${randomInt(256)}.${randomInt(1, 255)}` }
