@@ -5,12 +5,12 @@ import { readFile } from 'node:fs/promises'
 import { appEnvForDevIdp, startDevIdp } from '../dev-idp/index.mjs'
 import { startPostgresServer, startRedisServer, type DisposableServer } from '../tests/support/disposable-servers'
 import { createHash } from 'node:crypto'
-import { request as httpRequest } from 'node:http'
 import { Redis } from 'ioredis'
 import { SCRIPTS } from '../server/session-stores/backends/redis'
 import type { EncryptedSessionStore } from '../server/session-stores/encrypted-session-store'
 import { createSessionStore } from '../server/utils/session-store-factory'
 import { newPerson, newSessionId, newStateData } from '../tests/support/state-data'
+import { postStreamedBody } from '../tests/support/streamed-body'
 import { AppServer, buildApp, freePort, removeDirectory } from './app-server'
 import { SECRET, type StoreKind } from './backends'
 import { inParallel } from './measure'
@@ -63,30 +63,6 @@ const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
 
 const HUGE_BODY_MB = 50
 
-/** Streams a 50 MB form body (no Content-Length) to the back-channel endpoint; the status it got. */
-function postHugeBody(baseUrl: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let answered: number | undefined
-    const post = httpRequest(new URL('/auth/backchannel-logout', baseUrl), {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked' },
-    }, (response) => {
-      answered = response.statusCode ?? 0
-      response.resume()
-      resolve(answered)
-    })
-    post.on('error', error => setTimeout(() => (answered ? resolve(answered) : reject(error)), 500))
-    const chunk = Buffer.alloc(1024 * 1024, 'a')
-    let sent = 0
-    const send = () => {
-      while (sent < HUGE_BODY_MB && answered === undefined && post.write(chunk)) sent++
-      if (answered !== undefined) return
-      if (sent < HUGE_BODY_MB) post.once('drain', send)
-      else post.end()
-    }
-    send()
-  })
-}
-
 function percentile(values: number[], fraction: number): number {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? Number.NaN
@@ -134,7 +110,7 @@ async function drill(kind: StoreKind, outputDirectory: string): Promise<Array<st
 
     const rssBefore = await server.residentBytes()
     const hugeStatuses = []
-    for (let i = 0; i < 3; i++) hugeStatuses.push(await postHugeBody(appBaseUrl))
+    for (let i = 0; i < 3; i++) hugeStatuses.push(await postStreamedBody(new URL('/auth/backchannel-logout', appBaseUrl), HUGE_BODY_MB))
     const rssGrowth = await server.residentBytes() - rssBefore
 
     const duringFreeze = load.samples.filter(sample => sample.startedAt >= frozenAt && sample.startedAt < thawedAt)
