@@ -10,7 +10,60 @@ export default defineNuxtConfig({
       // Read by the SDK once at start; SESSION_STORE picks the backend (see .env.example).
       sessionStoreFactoryPath: '~/server/utils/session-store-factory.ts',
     }],
+    'nuxt-security',
   ],
+
+  // Response headers; why each value, and what it allows, in docs/security.md.
+  security: {
+    nonce: true,
+    headers: {
+      contentSecurityPolicy: {
+        'default-src': ["'self'"],
+        'script-src': ["'nonce-{{nonce}}'", "'strict-dynamic'"],
+        'script-src-attr': ["'none'"],
+        'style-src': ["'self'", "'unsafe-inline'"],
+        // Avatars: Auth0 gives https URLs (Gravatar and others), the dev IdP a data: URL.
+        'img-src': ["'self'", 'data:', 'https:'],
+        'font-src': ["'self'"],
+        'connect-src': ["'self'"],
+        'object-src': ["'none'"],
+        'base-uri': ["'none'"],
+        // No page posts a form to the IdP: sign-in and sign-out are links, which form-action does not govern.
+        'form-action': ["'self'"],
+        'frame-ancestors': ["'none'"],
+        // Every resource is same-origin; over plain HTTP (dev, tests, `npm run preview`) upgrading would break them.
+        'upgrade-insecure-requests': false,
+      },
+      xFrameOptions: 'DENY',
+      // Keeps the Origin header of the app's own POSTs (no-referrer would make it "null"); other sites see the origin only.
+      referrerPolicy: 'strict-origin-when-cross-origin',
+      // Sent by production builds only (see $production below): dev and tests are plain HTTP.
+      strictTransportSecurity: false,
+    },
+    // Store-backed rate and body limits live in server/ (shared by every app server); these are per process.
+    rateLimiter: false,
+    requestSizeLimiter: false,
+    // It rewrites query strings and bodies, logout tokens included; Vue escapes what pages render.
+    xssValidator: false,
+    // Cross-site POSTs are refused by server/middleware/cross-site-requests.ts, without a token.
+    csrf: false,
+    // The app answers no cross-origin caller; its default would allow the build machine's dev URL.
+    corsHandler: false,
+    // Leave console calls in the bundles: what a page logs is the app's choice.
+    removeLoggers: false,
+  },
+
+  $production: {
+    security: { headers: { strictTransportSecurity: { maxAge: 31_536_000, includeSubdomains: true } } },
+  },
+
+  routeRules: {
+    // Pages and API answers show who is signed in: no cache may keep them.
+    '/**': { headers: { 'cache-control': 'no-store' } },
+    '/_nuxt/**': { headers: { 'cache-control': 'public, max-age=31536000, immutable' } },
+    // A JSON answer loads nothing and belongs in no frame.
+    '/api/**': { headers: { 'content-security-policy': "default-src 'none'; frame-ancestors 'none'" } },
+  },
 
   css: ['~/assets/css/main.css'],
   app: {
