@@ -20,12 +20,30 @@ export async function readFormBody(event: H3Event, maxBytes = MAX_FORM_BYTES): P
   }
   if (Number(getRequestHeader(event, 'content-length') ?? 0) > maxBytes) throw tooLarge()
 
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of event.node.req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > maxBytes) throw tooLarge()
-    chunks.push(chunk)
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
+  // Not `for await`: leaving that loop early destroys the socket before the 413 is written.
+  const request = event.node.req
+  const body = await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= maxBytes) return void chunks.push(chunk)
+      stop()
+      request.pause()
+      reject(tooLarge())
+    }
+    const onEnd = () => {
+      stop()
+      resolve(Buffer.concat(chunks))
+    }
+    const onError = (error: Error) => {
+      stop()
+      reject(error)
+    }
+    const stop = () => {
+      request.off('data', onData).off('end', onEnd).off('error', onError)
+    }
+    request.on('data', onData).once('end', onEnd).once('error', onError)
+  })
+  return new URLSearchParams(body.toString('utf8'))
 }
