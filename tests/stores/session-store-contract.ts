@@ -374,11 +374,9 @@ export function testSessionStore(backend: BackendUnderTest): void {
       it('lists every live session of a user who holds many, up to the cap, newest first', async () => {
         const roomy = openStore({ SESSION_STORE_MAX_SESSIONS_PER_USER: '150' })
         const person = newPerson()
-        const ids: string[] = []
-        for (let i = 0; i < 120; i++) {
-          ids.push(newSessionId())
-          await roomy.set(ids.at(-1)!, newStateData({ person, createdAt: now() - 1000 + i }))
-        }
+        const ids = Array.from({ length: 120 }, () => newSessionId())
+        // Newest first by the SDK's createdAt, which differs for each: the order of the writes does not matter.
+        await Promise.all(ids.map((id, i) => roomy.set(id, newStateData({ person, createdAt: now() - 1000 + i }))))
 
         const listed = await roomy.sessionsOf(person.sub)
 
@@ -389,7 +387,7 @@ export function testSessionStore(backend: BackendUnderTest): void {
         const person = newPerson()
         const ids = Array.from({ length: 60 }, () => newSessionId())
         const roomy = openStore({ SESSION_STORE_MAX_SESSIONS_PER_USER: '100' })
-        for (const id of ids) await roomy.set(id, newStateData({ person }))
+        await Promise.all(ids.map(id => roomy.set(id, newStateData({ person }))))
         // A store with a smaller cap walks them in batches.
         const batched = openStore({ SESSION_STORE_MAX_SESSIONS_PER_USER: '7' })
 

@@ -35,7 +35,8 @@ async function startWith(nodeEnv: string | undefined): Promise<{ started: boolea
   }
 }
 
-describe('the dev IdP, which signs in anyone as anyone, stays a development tool', () => {
+// Each test starts a Node process: on a loaded machine that takes more than Vitest's default 5 s.
+describe('the dev IdP, which signs in anyone as anyone, stays a development tool', { timeout: 30_000 }, () => {
   for (const nodeEnv of ['Production', 'PRODUCTION', 'production', 'staging']) {
     it(`refuses to start with NODE_ENV=${nodeEnv}, and says why`, async () => {
       const { started, output } = await startWith(nodeEnv)
