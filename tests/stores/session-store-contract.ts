@@ -38,6 +38,13 @@ async function errorOf(call: () => Promise<unknown>): Promise<unknown> {
   return call().then(() => undefined, (error: unknown) => error)
 }
 
+/** Runs `task` over `items`, `size` at a time: many writes without one burst deeper than a connection pool. */
+async function inBatches<T>(items: T[], size: number, task: (item: T, index: number) => Promise<unknown>): Promise<void> {
+  for (let start = 0; start < items.length; start += size) {
+    await Promise.all(items.slice(start, start + size).map((item, offset) => task(item, start + offset)))
+  }
+}
+
 /** Calls `call` until it resolves; how long that took, in ms. */
 async function msUntilAnswered(call: () => Promise<unknown>, giveUpMs = 10_000): Promise<number> {
   const started = Date.now()
@@ -376,7 +383,7 @@ export function testSessionStore(backend: BackendUnderTest): void {
         const person = newPerson()
         const ids = Array.from({ length: 120 }, () => newSessionId())
         // Newest first by the SDK's createdAt, which differs for each: the order of the writes does not matter.
-        await Promise.all(ids.map((id, i) => roomy.set(id, newStateData({ person, createdAt: now() - 1000 + i }))))
+        await inBatches(ids, 10, (id, i) => roomy.set(id, newStateData({ person, createdAt: now() - 1000 + i })))
 
         const listed = await roomy.sessionsOf(person.sub)
 
@@ -387,7 +394,7 @@ export function testSessionStore(backend: BackendUnderTest): void {
         const person = newPerson()
         const ids = Array.from({ length: 60 }, () => newSessionId())
         const roomy = openStore({ SESSION_STORE_MAX_SESSIONS_PER_USER: '100' })
-        await Promise.all(ids.map(id => roomy.set(id, newStateData({ person }))))
+        await inBatches(ids, 10, id => roomy.set(id, newStateData({ person })))
         // A store with a smaller cap walks them in batches.
         const batched = openStore({ SESSION_STORE_MAX_SESSIONS_PER_USER: '7' })
 
