@@ -29,7 +29,8 @@ export default defineConfig<DeploymentOptions>({
   forbidOnly: !!process.env.CI,
   retries: 0,
   workers: 2,
-  timeout: 30_000,
+  // Stories with three browsers signing in take most of 30 s when the 2 cores are busy: a hang still fails, later.
+  timeout: 60_000,
   expect: { timeout: 10_000 },
   reporter: [['list'], ['html', { outputFolder: 'playwright-report', open: 'never' }]],
   use: {
