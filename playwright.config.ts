@@ -29,8 +29,8 @@ export default defineConfig<DeploymentOptions>({
   forbidOnly: !!process.env.CI,
   retries: 0,
   workers: 2,
-  // Stories with three browsers signing in take most of 30 s when the 2 cores are busy: a hang still fails, later.
-  timeout: 60_000,
+  // Stories with three browsers signing in now take 30-60 s on 2 cores (a slowdown not yet explained: see the closing note of issues 7 and 8); a hang still fails.
+  timeout: 120_000,
   expect: { timeout: 10_000 },
   reporter: [['list'], ['html', { outputFolder: 'playwright-report', open: 'never' }]],
   use: {
