@@ -14,6 +14,11 @@ export interface CurrentSession {
 /** The signed-in user's server-side sessions; 401 when nobody is signed in. */
 export async function currentSession(event: H3Event): Promise<CurrentSession> {
   const { sub, idToken } = await signedInSession(event)
+  return sessionsOfUser(sub, idToken)
+}
+
+/** A user's live sessions: the one holding `idToken` (the caller's, if given) apart from the others. */
+export async function sessionsOfUser(sub: string, idToken?: string): Promise<CurrentSession> {
   const store = getSessionStoreInstance()
   if (!store) return { store: 'cookie', current: undefined, others: [] }
 
