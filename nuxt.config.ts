@@ -68,8 +68,15 @@ export default defineNuxtConfig({
   css: ['~/assets/css/main.css'],
   app: {
     head: {
-      title: 'Nuxt + Auth0, sessions on the server',
-      meta: [{ name: 'viewport', content: 'width=device-width, initial-scale=1' }],
+      // Pages set their own title ("Profile"); the home page and error pages have none and get the site's name alone.
+      titleTemplate: '%s %separator %siteName',
+      templateParams: { separator: '·', siteName: 'Nuxt + Auth0 sessions' },
+      meta: [
+        { name: 'viewport', content: 'width=device-width, initial-scale=1' },
+        { name: 'description', content: 'A Nuxt 4 starter that signs users in with Auth0 and keeps their sessions on the server.' },
+        // Light or dark, as the system says (assets/css/main.css); form controls and scrollbars follow.
+        { name: 'color-scheme', content: 'light dark' },
+      ],
       link: [{ rel: 'icon', type: 'image/svg+xml', href: '/favicon.svg' }],
     },
   },
