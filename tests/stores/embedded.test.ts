@@ -1,6 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { rm } from 'node:fs/promises'
+import { readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -10,15 +9,18 @@ import { createSessionStore } from '~/server/utils/session-store-factory'
 import type { PingOutcome } from '../support/embedded-store-process'
 import { rawBackend } from '../support/raw-backends'
 import { newPerson, newSessionId, newStateData } from '../support/state-data'
+import { newNamespace } from '../support/test-namespaces'
 import { TEST_SECRET, testSessionStore } from './session-store-contract'
 
-const folderFor = (namespace: string) => join(tmpdir(), `auth0-embedded-test-${namespace}`)
+const FOLDER_PREFIX = 'auth0-embedded-test-'
+const folderFor = (namespace: string) => join(tmpdir(), `${FOLDER_PREFIX}${namespace}`)
 
 testSessionStore({
   name: 'embedded',
   // One queue for every operation: the contract's 200 calls at once wait behind each other, which on a
   // loaded machine takes more than the production deadline of 1 s.
   env: namespace => ({ EMBEDDED_STORE_DIR: folderFor(namespace), SESSION_STORE_TIMEOUT_MS: '5000' }),
+  namespacesHeld: async () => (await readdir(tmpdir())).filter(name => name.startsWith(FOLDER_PREFIX)).map(name => name.slice(FOLDER_PREFIX.length)),
   unreachable: { env: { EMBEDDED_STORE_DIR: '/dev/null/sessions' }, address: '/dev/null/sessions' },
 })
 
@@ -40,7 +42,7 @@ function openInAnotherProcess(folder: string, mode?: 'hold'): { child: ChildProc
 }
 
 describe('the embedded store', () => {
-  const folder = folderFor(`own-${randomBytes(4).toString('hex')}`)
+  const folder = folderFor(newNamespace())
   const env = { SESSION_STORE: 'embedded', SESSION_STORE_SECRET: TEST_SECRET, EMBEDDED_STORE_DIR: folder }
   const stores: EncryptedSessionStore[] = []
   const open = () => {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import pg from 'pg'
 import type { EncryptedSessionStore } from '~/server/session-stores/encrypted-session-store'
@@ -6,13 +5,30 @@ import { createSessionStore } from '~/server/utils/session-store-factory'
 import { startPostgresServer } from '../support/disposable-servers'
 import { issuedAt } from '../support/logout-token-options'
 import { newPerson, newSessionId, newStateData } from '../support/state-data'
+import { newNamespace } from '../support/test-namespaces'
 import { TEST_SECRET, testSessionStore } from './session-store-contract'
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres:postgres@localhost:5432/auth0_sessions'
+const PREFIX = 'auth0_test_'
+const tableFor = (namespace: string) => `${PREFIX}${namespace}`
+
+/** The namespaces of the tables named PREFIX<namespace>[_...], in any schema. */
+async function namespacesHeld(): Promise<string[]> {
+  const client = new pg.Client({ connectionString: DATABASE_URL })
+  await client.connect()
+  try {
+    const { rows } = await client.query<{ name: string }>('SELECT tablename AS name FROM pg_tables WHERE starts_with(tablename, $1)', [PREFIX])
+    return rows.map(row => row.name.slice(PREFIX.length).split('_')[0]!)
+  }
+  finally {
+    await client.end()
+  }
+}
 
 testSessionStore({
   name: 'postgres',
-  env: namespace => ({ DATABASE_URL, POSTGRES_SESSION_TABLE: `auth0_test_${namespace}` }),
+  env: namespace => ({ DATABASE_URL, POSTGRES_SESSION_TABLE: tableFor(namespace) }),
+  namespacesHeld,
   unreachable: { env: { DATABASE_URL: 'postgres://postgres:hunter2@localhost:1/auth0_sessions' }, address: 'localhost:1' },
   disposable: { start: () => startPostgresServer(), env: server => ({ DATABASE_URL: server.url }) },
 })
@@ -31,7 +47,7 @@ function oldSchema(table: string): string {
 
 describe('a sessions table of the schema before tombstones', () => {
   it('is migrated on first use: its users stay signed in, and logouts end their sessions for good', async () => {
-    const table = `auth0_test_old_${randomBytes(4).toString('hex')}`
+    const table = tableFor(newNamespace())
     const env = { SESSION_STORE: 'postgres', SESSION_STORE_SECRET: TEST_SECRET, DATABASE_URL, POSTGRES_SESSION_TABLE: table }
     const pool = new pg.Pool({ connectionString: DATABASE_URL })
     const person = newPerson()
@@ -67,7 +83,7 @@ describe('a sessions table of the schema before tombstones', () => {
       expect(rows[0]).toEqual({ revocations: null, old_index: null, functions: 0 })
     }
     finally {
-      await pool.query(`DROP TABLE IF EXISTS ${table}, ${table}_revocations;
+      await pool.query(`DROP TABLE IF EXISTS ${table}, ${table}_rate_limits, ${table}_revocations;
         DROP FUNCTION IF EXISTS ${table}_write, ${table}_remove, ${table}_revoke`)
       await pool.end()
     }

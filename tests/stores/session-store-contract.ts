@@ -1,24 +1,27 @@
 // The session store contract (DESIGN.md), as one function that each backend's test file calls with
 // its real server and, where it can, a disposable server for fault tests. It reads what the backend
 // really holds with tests/support/raw-backends.ts, and runs the seed's own tests through the factory.
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { StateData } from '@auth0/auth0-nuxt'
 import { RateLimiterMemory } from 'rate-limiter-flexible'
-import { backends, readSessionStoreConfig, type BackendName } from '~/server/session-stores/backends'
+import { backends, type BackendName } from '~/server/session-stores/backends'
 import type { EncryptedSessionStore } from '~/server/session-stores/encrypted-session-store'
 import { createSessionStore } from '~/server/utils/session-store-factory'
 import type { DisposableServer } from '../support/disposable-servers'
 import { issuedAt } from '../support/logout-token-options'
 import { rawBackend } from '../support/raw-backends'
 import { ISSUER, newPerson, newSessionId, newStateData } from '../support/state-data'
+import { dropStoreData, newNamespace, staleNamespaces } from '../support/test-namespaces'
 import { seedTests } from './seed-tests'
 
 export interface BackendUnderTest {
   name: BackendName
   /** The backend's settings for a namespace of the test's own (key prefix, table, folder...): tests leave no data behind. */
   env(namespace: string): Record<string, string>
+  /** The namespaces (as `env` takes them) that its server holds data of, from any run: a crashed run's are deleted. */
+  namespacesHeld(): Promise<string[]>
   /** Settings that point at nothing: the backend cannot be reached, and the message must say so. */
   unreachable: { env: Record<string, string>, address: string }
   /** A disposable server and the settings pointing at it, for freeze and kill tests. */
@@ -78,12 +81,15 @@ export function testSessionStore(backend: BackendUnderTest): void {
 
   const store = openStore()
   const raw = rawBackend(env)
-  // The first call creates tables or indexes: on a loaded machine, more than one deadline.
-  beforeAll(() => msUntilAnswered(() => store.ping(), 20_000), 30_000)
+  beforeAll(async () => {
+    // The first call creates tables or indexes: on a loaded machine, more than one deadline.
+    await msUntilAnswered(() => store.ping(), 20_000)
+    for (const namespace of staleNamespaces(await backend.namespacesHeld())) await dropStoreData(settingsFor(namespace))
+  }, 30_000)
   afterAll(async () => {
     await raw.close()
     await Promise.allSettled(opened.map(each => each.close()))
-    for (const namespace of namespaces) await dropNamespace(settingsFor(namespace))
+    for (const namespace of namespaces) await dropStoreData(settingsFor(namespace))
   })
 
   describe(`the ${backend.name} session store`, () => {
@@ -573,21 +579,4 @@ export function testSessionStore(backend: BackendUnderTest): void {
       })
     })
   })
-}
-
-function newNamespace(): string {
-  return `t${randomBytes(4).toString('hex')}`
-}
-
-/** Deletes everything a store wrote under these settings. */
-async function dropNamespace(env: Record<string, string>): Promise<void> {
-  const config = readSessionStoreConfig(env)
-  if (config.kind === 'cookie') return
-  const backend = config.backend.create(config.backendSettings, config.store)
-  try {
-    await backend.drop()
-  }
-  finally {
-    await backend.close()
-  }
 }
