@@ -13,7 +13,10 @@ const logoutPath = authRoutes(config.public.auth0?.routes).backchannelLogout
 const env = new EnvReader(process.env)
 const CLOCK_SKEW_SECONDS = 5
 const MAX_AGE_SECONDS = env.integer('BACKCHANNEL_LOGOUT_MAX_AGE_SECONDS', 600, { unit: ' of seconds' })
-const LENIENT_TYP = env.flag('BACKCHANNEL_LOGOUT_ALLOW_JWT_TYP', false)
+// `typ: JWT` is accepted by default: many IdPs type every JWT so, and it is unverified what Auth0's
+// logout tokens carry. A refused delivery is lost for good; the events claim and the absent nonce
+// already tell a logout token from an id token or access token (docs/security.md).
+const LENIENT_TYP = env.flag('BACKCHANNEL_LOGOUT_ALLOW_JWT_TYP', true)
 
 /** A token that will not be acted on: 400 with the OpenID error shape, and a log line naming the rule. */
 function refuse(event: H3Event, rule: string, description: string) {
