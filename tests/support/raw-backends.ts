@@ -56,8 +56,9 @@ function rawRedis(config: RedisSettings): RawBackend {
     async nativeExpiry(id) {
       const key = `${config.keyPrefix}session:${id}`
       if (!await redis.hexists(key, 'p')) return undefined
-      const ttl = await redis.ttl(key)
-      return ttl > 0 ? Math.floor(Date.now() / 1000) + ttl : undefined
+      // In milliseconds, rounded up: TTL's whole seconds would round the time Redis drops it either way.
+      const ttl = await redis.pttl(key)
+      return ttl > 0 ? Math.ceil((Date.now() + ttl) / 1000) : undefined
     },
     async close() {
       await redis.quit()
