@@ -72,3 +72,48 @@ test('the demo\'s routes act on the caller\'s own session only, whatever sid or 
   await expectSignedIn(victimPage, victim)
   await victimPage.context().close()
 })
+
+test('after this browser\'s session ended, the demo still lists the user\'s other devices, and sees them end too', async ({ page, browser, user, idp }) => {
+  const laptop = await (await browser.newContext()).newPage()
+  await signIn(laptop, user)
+  const laptopSession = await currentSessionOf(laptop)
+  await signIn(page, user, demo)
+  const otherSessions = page.getByTestId('other-sessions')
+  await expect(otherSessions).toContainText(laptopSession.id.slice(0, 8))
+
+  await page.getByTestId('end-idp-session').click()
+
+  await expect(page.getByTestId('session-state')).toHaveText('ended')
+  const events = page.getByTestId('events').getByRole('listitem')
+  await expect(events.last()).toContainText('This browser\'s session left the store')
+  await expect(events.first()).toContainText('Asking the IdP to end this session')
+  await expect(otherSessions).toContainText(laptopSession.id.slice(0, 8))
+
+  await idp.endAllSessionsOf(user.sub)
+  await expect(events.last()).toContainText(`Your session ${laptopSession.id.slice(0, 8)}… on another device left the store`)
+  await expect(page.getByTestId('no-other-sessions')).toBeVisible()
+  await laptop.context().close()
+})
+
+test('the demo\'s list of sessions shows summaries of the caller\'s own sessions only, and nothing without the page\'s handle', async ({ page, browser, newUser }) => {
+  const [owner, someoneElse] = [newUser(), newUser()]
+  const elsewhere = await (await browser.newContext()).newPage()
+  await signIn(elsewhere, someoneElse)
+  const theirSession = await currentSessionOf(elsewhere)
+  await signIn(page, owner)
+  const ownSession = await currentSessionOf(page)
+
+  const response = await page.request.get('/api/demo/sessions')
+  const text = await response.text()
+  const { handle } = JSON.parse(text) as { handle: string }
+  for (const secret of [ownSession.id, theirSession.id, theirSession.sid.slice(0, 8), owner.sub, someoneElse.sub]) expect(text).not.toContain(secret)
+
+  // Another browser: no cookie; the handle alone lists the owner's sessions, and a forged one nothing.
+  const stranger = await browser.newContext({ baseURL: test.info().project.use.baseURL })
+  expect((await stranger.request.get('/api/demo/sessions')).status()).toBe(401)
+  expect((await stranger.request.get('/api/demo/sessions', { headers: { authorization: `Bearer ${handle.slice(0, -2)}xx` } })).status()).toBe(401)
+  const listed = await stranger.request.get('/api/demo/sessions', { headers: { authorization: `Bearer ${handle}` } })
+  expect(await listed.json()).toEqual({ store: expect.any(String), others: [expect.objectContaining({ ref: ownSession.id.slice(0, 8) })] })
+  await stranger.close()
+  await elsewhere.context().close()
+})

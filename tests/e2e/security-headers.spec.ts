@@ -82,7 +82,7 @@ test('signing in, then the profile and the demo page run under the CSP without a
   // Moving in the app loads more scripts (allowed by 'strict-dynamic') and fetches the API.
   await page.getByRole('link', { name: 'Back-channel logout demo' }).click()
   await expect(page.getByTestId('end-idp-session')).toBeEnabled()
-  await page.waitForResponse(response => response.url().endsWith('/api/session'))
+  await page.waitForResponse(response => response.url().endsWith('/api/demo/sessions'))
   await page.reload()
   await expect(page.getByTestId('end-idp-session')).toBeEnabled()
 
