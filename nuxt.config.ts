@@ -1,3 +1,5 @@
+import { devAllowedHosts } from './scripts/dev-server-address.mjs'
+
 // Nuxt looks for app.vue, pages/ and server/ at the project root (no app/ folder).
 export default defineNuxtConfig({
   compatibilityDate: '2026-11-01',
@@ -55,6 +57,10 @@ export default defineNuxtConfig({
 
   $production: {
     security: { headers: { strictTransportSecurity: { maxAge: 31_536_000, includeSubdomains: true } } },
+  },
+  $development: {
+    // `nuxt dev` answers 403 to any Host but localhost's: add a tunnel's (scripts/dev-server-address.mjs).
+    vite: { server: { allowedHosts: devAllowedHosts(process.env) } },
   },
 
   routeRules: {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { appRequest, devAllowedHosts } from '~/scripts/dev-server-address.mjs'
 import { backends } from '~/server/session-stores/backends'
 import { EnvReader, readStoreSettings } from '~/server/session-stores/session-store-config'
 
@@ -34,4 +35,15 @@ describe('.env.example documents every variable the session store reads', () => 
       expect([...env.names].filter(name => !documented.has(name))).toEqual([])
     })
   }
+})
+
+describe('.env.example documents every variable npm run dev reads', () => {
+  it('where the dev server runs and which hosts it answers', () => {
+    const names = new Set<string>()
+    const env = new Proxy({}, { get: (_env, name) => (typeof name === 'string' && names.add(name), undefined) })
+    appRequest([], env)
+    devAllowedHosts(env)
+    // NUXT_PORT and NITRO_PORT are nuxt dev's own spellings of PORT.
+    expect([...names].filter(name => !documented.has(name) && !['NUXT_PORT', 'NITRO_PORT'].includes(name))).toEqual([])
+  })
 })
