@@ -1,3 +1,5 @@
+import { TRANSACTION_COOKIE } from '../utils/session-cookie-reader'
+
 /**
  * The SDK turns a failed login into a 500. Catch the two failures a user can cause, before the
  * SDK's callback handler runs, and show a page that says what happened and offers to try again.
@@ -22,8 +24,7 @@ export default defineEventHandler((event) => {
       message: REASONS[query.error] ?? `The identity provider answered "${query.error.slice(0, 40)}".`,
     })
   }
-  // The SDK's transaction cookie (its default name; the Nuxt module does not change it).
-  if (!getCookie(event, '__a0_tx')) {
+  if (!getCookie(event, TRANSACTION_COOKIE)) {
     throw createError({
       statusCode: 400,
       statusMessage: 'Login failed',

@@ -38,3 +38,15 @@ export function authRouteOf(path: string, routes: AuthRoutes): keyof AuthRoutes 
   const canonical = canonicalPath(path)
   return (Object.keys(routes) as Array<keyof AuthRoutes>).find(name => routes[name].toLowerCase() === canonical)
 }
+
+/**
+ * Where to start a new sign-in, returning to `returnTo` (the page the failed one was for) when it is
+ * a page of this app: a relative path on the app's own origin, and no auth route, which would loop.
+ */
+export function signInAgainPath(routes: AuthRoutes, returnTo: string | undefined, appBaseUrl: string): string {
+  const app = new URL(appBaseUrl)
+  const url = returnTo ? URL.parse(returnTo, app) : null
+  if (!url || url.origin !== app.origin || authRouteOf(url.pathname, routes)) return routes.login
+  const path = `${url.pathname}${url.search}${url.hash}`
+  return path === '/' ? routes.login : `${routes.login}?returnTo=${encodeURIComponent(path)}`
+}

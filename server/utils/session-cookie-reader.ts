@@ -3,6 +3,9 @@ import { deleteCookie, getCookie, parseCookies, setCookie, type H3Event } from '
 
 interface EventOptions { event: H3Event }
 
+/** The SDK's transaction cookie, which lives from /auth/login to /auth/callback (its default name; the Nuxt module does not change it). */
+export const TRANSACTION_COOKIE = '__a0_tx'
+
 const h3Cookies: CookieHandler<EventOptions> = {
   setCookie: (name, value, options, storeOptions) => setCookie(storeOptions!.event, name, value, options),
   getCookie: (name, storeOptions) => getCookie(storeOptions!.event, name),

@@ -40,3 +40,22 @@ test('a sign-in whose transaction cookie is gone (cleared mid-way) shows the fri
 
   await expectFriendlySignInFailure(page, await callback)
 })
+
+test('"Try again" after a callback that cannot work (nothing signing in here) starts a new sign-in at the IdP', async ({ page }) => {
+  const response = await page.goto('/auth/callback?code=a-used-code&state=a-state-nobody-started')
+  await expectFriendlySignInFailure(page, response)
+
+  await page.getByTestId('try-again').click()
+  await expect(idpLoginForm(page)).toBeVisible()
+})
+
+test('"Try again" after a failed sign-in returns to the page it was for', async ({ page, user }) => {
+  await page.goto('/profile')
+  await page.getByRole('button', { name: 'Cancel and go back to the app' }).click()
+  await expect(page.getByTestId('try-again')).toHaveAttribute('href', '/auth/login?returnTo=%2Fprofile')
+
+  await page.getByTestId('try-again').click()
+  await idpLoginForm(page).fill(user.loginName)
+  await page.getByRole('button', { name: 'Continue' }).click()
+  await expect(page).toHaveURL(/\/profile$/)
+})
