@@ -61,6 +61,8 @@ export default defineNuxtConfig({
   $development: {
     // `nuxt dev` answers 403 to any Host but localhost's: add a tunnel's (scripts/dev-server-address.mjs).
     vite: { server: { allowedHosts: devAllowedHosts(process.env) } },
+    // Nuxt's dev error page (a bug's stack) is an inline script added after nuxt-security's nonces: the CSP would block it.
+    routeRules: { '/__nuxt_error': { security: { headers: { contentSecurityPolicy: false } } } },
   },
 
   routeRules: {
