@@ -1,24 +1,7 @@
-import { existsSync } from 'node:fs'
 import { defineConfig } from '@playwright/test'
-import { chromium } from 'playwright-core'
+import { findChromium } from './tests/e2e/support/chromium'
 import { deployments } from './tests/e2e/support/deployments'
 import type { DeploymentOptions } from './tests/e2e/support/fixtures'
-
-/**
- * Playwright's own Chromium when it is installed (`npx playwright install chromium`); otherwise the
- * system's, e.g. Debian's /usr/bin/chromium. PLAYWRIGHT_CHROMIUM_EXECUTABLE names another one.
- */
-function chromiumLaunchOptions() {
-  const executablePath = process.env.PLAYWRIGHT_CHROMIUM_EXECUTABLE
-    || (existsSync(chromium.executablePath()) ? undefined : '/usr/bin/chromium')
-  if (!executablePath) return {}
-  return {
-    executablePath,
-    // A distribution's Chromium runs as root in containers and would phone home on start.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  }
-}
 
 /** One project per session store: the same stories, each against an app server using that store. */
 export default defineConfig<DeploymentOptions>({
@@ -37,7 +20,8 @@ export default defineConfig<DeploymentOptions>({
     ignoreHTTPSErrors: true, // the dev IdP's self-signed certificate
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
-    launchOptions: chromiumLaunchOptions(),
+    // None found: the global setup installs Playwright's own, which each worker, reading this file anew, then finds.
+    launchOptions: findChromium()?.launchOptions,
   },
   projects: deployments.map(deployment => ({
     name: deployment.store,
