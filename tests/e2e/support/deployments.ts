@@ -1,6 +1,6 @@
 // What the e2e run deploys, one deployment per session store: an app server (two for Redis, as
 // behind a load balancer) and the dev IdP it signs in at. playwright.config.ts makes one project
-// of each; global-setup.ts starts them. Fixed ports, so the config knows each project's baseURL.
+// of each; global-setup.ts starts those of the projects that run. Fixed ports, so the config knows each project's baseURL.
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -13,7 +13,7 @@ export interface Deployment {
   /** A second app server on the same store; the IdP sends back-channel logouts to it, not to appURL. */
   peerAppURL?: string
   idpPort: number
-  /** The store's settings, in a namespace of its own so e2e data never mixes with dev or unit-test data. */
+  /** The store's settings, in a namespace of its own so e2e data never mixes with dev or unit-test data; deleted before and after each run. */
   storeEnv: Record<string, string>
 }
 

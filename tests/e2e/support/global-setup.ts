@@ -1,12 +1,18 @@
-// Before the e2e run: build the app once, then start every deployment (deployments.ts) — its dev
-// IdP, in this process, and its app servers, as processes. Returns the teardown that stops them all.
+// Before the e2e run: say which Chromium it uses, build the app once, then start the deployments
+// (deployments.ts) of the projects that run — each one's dev IdP, in this process, and its app
+// servers, as processes — on store data of their own. Returns the teardown that stops them all and
+// deletes that data.
 import { spawn } from 'node:child_process'
 import { createWriteStream, mkdirSync } from 'node:fs'
-import { appendFile, readFile } from 'node:fs/promises'
+import { appendFile, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { FullConfig } from '@playwright/test'
 import { lock } from 'proper-lockfile'
 import { appEnvForDevIdp, startDevIdp } from '../../../dev-idp/index.mjs'
+import { backends } from '~/server/session-stores/backends'
+import { dropStoreData } from '../../support/test-namespaces'
 import { startAppServer, type AppServer } from './app-server'
+import { ensureChromium } from './chromium'
 import {
   APP_SERVER_ENV, APP_SESSION_SECRET, IDP_CLIENT_ID, IDP_CLIENT_SECRET, IDP_DATA_DIR, appServerURLs, repoRoot, deployments, storeSettings, type Deployment,
 } from './deployments'
@@ -76,25 +82,53 @@ async function oneRunAtATime(): Promise<() => Promise<void>> {
   })
 }
 
-export default async function globalSetup() {
+/**
+ * Deletes what a deployment's store holds: before the run, what a crashed run left; after it, the
+ * run's own. Its namespace (deployments.ts) is the e2e run's only, never the app's defaults.
+ */
+async function dropDeploymentData(deployment: Deployment): Promise<void> {
+  try {
+    await dropStoreData(storeSettings(deployment))
+  }
+  catch (error) {
+    const hint = deployment.store === 'embedded' ? '' : ` ${backends[deployment.store].startHint} The stories that need no server run with: npx playwright test --project=embedded`
+    throw new Error(`[e2e] the ${deployment.store} stories cannot use their store: ${(error as Error).message}.${hint}`, { cause: error })
+  }
+}
+
+/** The deployments of the projects this run has (`--project`), so that `--project=embedded` needs no database server. */
+function deploymentsToStart(config: FullConfig): Deployment[] {
+  const names = new Set(config.filteredProjects.map(project => project.name))
+  return deployments.filter(deployment => names.has(deployment.store))
+}
+
+export default async function globalSetup(config: FullConfig) {
+  ensureChromium()
+  const running = deploymentsToStart(config)
   const release = await oneRunAtATime()
   mkdirSync(logDir, { recursive: true })
-  await buildApp()
   const stops: Stop[] = []
+  // Filled once the stores answered: a store that could not be reached holds nothing of this run.
+  let written: Deployment[] = []
   const stopAll = async () => {
     await Promise.allSettled(stops.reverse().map(stop => stop()))
+    const dropped = await Promise.allSettled([...written.map(dropDeploymentData), rm(IDP_DATA_DIR, { recursive: true, force: true })])
+    for (const outcome of dropped) if (outcome.status === 'rejected') console.error(`[e2e] left behind: ${(outcome.reason as Error).message}`)
     await release()
   }
   try {
-    // IdPs one by one (the first run generates the certificate and key they share), servers in parallel.
+    await Promise.all(running.map(dropDeploymentData))
+    written = running
+    await buildApp()
+    // IdPs one by one (the first generates the certificate and key they share), servers in parallel.
     const idps: DevIdp[] = []
-    for (const deployment of deployments) idps.push(await startIdp(deployment, stops))
-    await Promise.all(deployments.map((deployment, index) => startAppServers(deployment, idps[index]!, stops)))
+    for (const deployment of running) idps.push(await startIdp(deployment, stops))
+    await Promise.all(running.map((deployment, index) => startAppServers(deployment, idps[index]!, stops)))
   }
   catch (error) {
     await stopAll()
     throw error
   }
-  console.log(`[e2e] ready: ${deployments.map(d => `${d.store} ${appServerURLs(d).join(' + ')}`).join(', ')}; server logs in ${logDir}`)
+  console.log(`[e2e] ready: ${running.map(d => `${d.store} ${appServerURLs(d).join(' + ')}`).join(', ')}; server logs in ${logDir}`)
   return stopAll
 }
