@@ -92,7 +92,7 @@ async function dropDeploymentData(deployment: Deployment): Promise<void> {
   }
   catch (error) {
     const hint = deployment.store === 'embedded' ? '' : ` ${backends[deployment.store].startHint} The stories that need no server run with: npx playwright test --project=embedded`
-    throw new Error(`[e2e] the ${deployment.store} stories cannot use their store: ${(error as Error).message}.${hint}`, { cause: error })
+    throw new Error(`[e2e] the ${deployment.store} stories cannot use their store: ${(error as Error).message.replace(/\.$/, '')}.${hint}`, { cause: error })
   }
 }
 
