@@ -19,6 +19,43 @@ export interface StoredSession {
   createdAt: number
 }
 
+/** A live session as another backend exported it: the sealed bytes and keyed hashes the store made, byte for byte. */
+export interface ExportedSession {
+  kind: 'session'
+  id: string
+  sealed: Buffer
+  /** Unix seconds, as the store computed it (app servers' clock). */
+  expiresAt: number
+  /** When the source backend first stored the id (ms, its clock): kept, so a logout token's `iat` ends the same sessions. */
+  createdAt: number
+  keys: SessionKeys
+}
+
+/** An ended session's id, refused for `remainingMs` more (counted from the export). */
+export interface ExportedTombstone {
+  kind: 'tombstone'
+  id: string
+  remainingMs: number
+}
+
+/** A recordOnce() key (a logout token's jti), recorded for `remainingMs` more (counted from the export). */
+export interface ExportedOnceKey {
+  kind: 'once'
+  key: string
+  remainingMs: number
+}
+
+/** What `sessions:copy` moves between backends (docs/sessions-copy.md); rate-limit counters are not part of it. */
+export type ExportedEntry = ExportedSession | ExportedTombstone | ExportedOnceKey
+
+/**
+ * What importing one entry did. Sessions: `copied`, or skipped because the id is `present` (a live
+ * session, never overwritten), `tombstoned` in the target, or `over-cap` (its user already holds
+ * their cap of newer sessions there). Tombstones: `copied`, `ended` (a live session of that id in the
+ * target, brought by an earlier copy, ended), or `present`. Once-keys: `copied` or `present`.
+ */
+export type ImportOutcome = 'copied' | 'ended' | 'present' | 'tombstoned' | 'over-cap'
+
 /** How long an ended session's id stays refused: longer than any request that could still write it. */
 export const TOMBSTONE_SECONDS = 600
 
@@ -73,6 +110,19 @@ export interface SessionBackend {
   prune(): Promise<number>
   /** Resolves when the backend answers and is fit to keep sessions; throws with the reason otherwise. */
   ping(): Promise<void>
+  /**
+   * Every live session, tombstone and recordOnce() key, in batches of about `batchSize`, read without
+   * blocking the backend (a scan or cursor, never one command over everything). Rate-limit counters are left out.
+   */
+  exportAll(batchSize: number): AsyncIterable<ExportedEntry[]>
+  /**
+   * Writes entries another backend exported, one after another, each atomically; one outcome per
+   * entry, in order. A session is written only where its id is free (a live session or a tombstone
+   * there wins), so a second run changes nothing; a tombstone ends a live session of its id (ids are
+   * never reused: an end is final). A copied session keeps its createdAt and counts toward its user's
+   * cap as a sign-in would: the oldest beyond it are ended. The caller leaves out expired sessions.
+   */
+  importEntries(entries: ExportedEntry[]): Promise<ImportOutcome[]>
   /** Deletes everything this backend holds in its namespace (prefix, table, collection, folder). Tests and the bench only. */
   drop(): Promise<void>
   close(): Promise<void>

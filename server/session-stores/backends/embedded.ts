@@ -6,7 +6,10 @@ import { lock } from 'proper-lockfile'
 import { RateLimiterMemory } from 'rate-limiter-flexible'
 import { createStorage, type Storage } from 'unstorage'
 import fsLiteDriver from 'unstorage/drivers/fs-lite'
-import { defineBackend, TOMBSTONE_SECONDS, type BackendLimits, type RateLimit, type SessionBackend, type SessionRecord, type StoredSession } from '../session-backend'
+import {
+  defineBackend, TOMBSTONE_SECONDS, type BackendLimits, type ExportedEntry, type ExportedSession, type ExportedTombstone, type ImportOutcome, type RateLimit,
+  type SessionBackend, type SessionRecord, type StoredSession,
+} from '../session-backend'
 import { matchesLogout, type LogoutMatch, type SessionKeys } from '../session-index'
 import { nowInSeconds } from '../session-expiry'
 
@@ -113,6 +116,15 @@ async function removeFromIndex(storage: Storage, key: string, ids: string[]): Pr
 async function endSession(storage: Storage, id: string, current: SessionFile | Tombstone | undefined): Promise<void> {
   await storage.setItem<Tombstone>(sessionKey(id), { tombstoneUntil: nowInSeconds() + TOMBSTONE_SECONDS })
   if (current && !isTombstone(current)) await Promise.all(indexedKeys(current.keys).map(key => removeFromIndex(storage, key, [id])))
+}
+
+/** recordOnce() inside a queue turn: a marker file once/<key> holding when it lapses. */
+async function recordOnceIn(storage: Storage, key: string, seconds: number): Promise<boolean> {
+  const name = `once:${sessionFileName(key)}`
+  const marker = await storage.getItem<Tombstone>(name)
+  if (marker && marker.tombstoneUntil > nowInSeconds()) return false
+  await storage.setItem<Tombstone>(name, { tombstoneUntil: nowInSeconds() + seconds })
+  return true
 }
 
 function refusal(directory: string, owner: Owner | undefined): string {
@@ -370,13 +382,7 @@ export class EmbeddedBackend implements SessionBackend {
 
   /** A marker file once/<key> holding when it lapses. */
   recordOnce(key: string, seconds: number): Promise<boolean> {
-    return this.#exclusive(async (storage) => {
-      const name = `once:${sessionFileName(key)}`
-      const marker = await storage.getItem<Tombstone>(name)
-      if (marker && marker.tombstoneUntil > nowInSeconds()) return false
-      await storage.setItem<Tombstone>(name, { tombstoneUntil: nowInSeconds() + seconds })
-      return true
-    })
+    return this.#exclusive(storage => recordOnceIn(storage, key, seconds))
   }
 
   /** In this process's memory, one per folder and name: the folder has one process, so no other app server counts. */
@@ -413,6 +419,82 @@ export class EmbeddedBackend implements SessionBackend {
       })
     }
     return pruned
+  }
+
+  /** The session files, then the once/ markers, one queue turn per batch so that the app's calls get in between. */
+  async* exportAll(batchSize: number): AsyncIterable<ExportedEntry[]> {
+    for (const kind of ['session', 'once'] as const) {
+      const keys = await this.#exclusive(storage => storage.getKeys(kind))
+      for (let start = 0; start < keys.length; start += batchSize) {
+        const entries = await this.#exclusive(async (storage) => {
+          const batch: ExportedEntry[] = []
+          for (const key of keys.slice(start, start + batchSize)) {
+            const file = await storage.getItem<SessionFile | Tombstone>(key)
+            if (typeof file !== 'object' || file === null) continue
+            const name = decodeURIComponent(key.slice(`${kind}:`.length))
+            if (!isTombstone(file)) {
+              if (isLive(file)) batch.push({ kind: 'session', id: name, sealed: Buffer.from(file.sealed, 'base64'), expiresAt: file.expiresAt, createdAt: file.createdAt, keys: file.keys })
+              continue
+            }
+            const remainingMs = file.tombstoneUntil * 1000 - Date.now()
+            if (remainingMs > 0) batch.push(kind === 'once' ? { kind, key: name, remainingMs } : { kind: 'tombstone', id: name, remainingMs })
+          }
+          return batch
+        })
+        if (entries.length) yield entries
+      }
+    }
+  }
+
+  /** One queue turn per batch: nothing else writes in between. */
+  importEntries(entries: ExportedEntry[]): Promise<ImportOutcome[]> {
+    return this.#exclusive(async (storage) => {
+      const outcomes: ImportOutcome[] = []
+      for (const entry of entries) {
+        if (entry.kind === 'session') outcomes.push(await this.#importSession(storage, entry))
+        else if (entry.kind === 'tombstone') outcomes.push(await this.#importTombstone(storage, entry))
+        else outcomes.push(await recordOnceIn(storage, entry.key, Math.ceil(entry.remainingMs / 1000)) ? 'copied' : 'present')
+      }
+      return outcomes
+    })
+  }
+
+  async #importSession(storage: Storage, session: ExportedSession): Promise<ImportOutcome> {
+    const current = await load(storage, session.id)
+    if (current && isTombstone(current)) return 'tombstoned'
+    if (isLive(current)) return 'present'
+    const keys = indexedKeys(session.keys)
+    const indexes = await Promise.all(keys.map(key => readIndex(storage, key)))
+    const sub = session.keys.sub
+    if (sub && await this.#liveNewerThan(storage, indexes.at(-1)!, session.createdAt) >= this.#limits.maxSessionsPerUser) return 'over-cap'
+    // As in write(): index entries first, the session file last.
+    const entry = { id: session.id, createdAt: session.createdAt }
+    const updated = await Promise.all(keys.map((key, i) => addToIndex(storage, key, indexes[i]!, entry)))
+    await storage.setItem<SessionFile>(sessionKey(session.id),
+      { sealed: session.sealed.toString('base64'), expiresAt: session.expiresAt, createdAt: session.createdAt, keys: session.keys })
+    if (sub) await this.#endBeyondCap(storage, sub, updated.at(-1)!, session.id)
+    return 'copied'
+  }
+
+  /** How many live sessions of an index (oldest first) are newer than `createdAt`, counting up to the cap. */
+  async #liveNewerThan(storage: Storage, entries: IndexEntry[], createdAt: number): Promise<number> {
+    let live = 0
+    for (const { id } of entries.filter(entry => entry.createdAt > createdAt).reverse()) {
+      if (live >= this.#limits.maxSessionsPerUser) break
+      if (isLive(await load(storage, id))) live++
+    }
+    return live
+  }
+
+  async #importTombstone(storage: Storage, tombstone: ExportedTombstone): Promise<ImportOutcome> {
+    const current = await load(storage, tombstone.id)
+    if (current && isTombstone(current)) return 'present'
+    if (isLive(current)) {
+      await endSession(storage, tombstone.id, current)
+      return 'ended'
+    }
+    await storage.setItem<Tombstone>(sessionKey(tombstone.id), { tombstoneUntil: nowInSeconds() + Math.ceil(tombstone.remainingMs / 1000) })
+    return 'copied'
   }
 
   /** Holding the folder's lock, and able to write in it. */

@@ -1,6 +1,9 @@
 import { Binary, MongoClient, MongoServerError, type Collection, type Document, type Filter } from 'mongodb'
 import { RateLimiterMongo } from 'rate-limiter-flexible'
-import { defineBackend, TOMBSTONE_SECONDS, type BackendLimits, type RateLimit, type SessionBackend, type SessionRecord, type StoredSession } from '../session-backend'
+import {
+  defineBackend, TOMBSTONE_SECONDS, type BackendLimits, type ExportedEntry, type ExportedSession, type ExportedTombstone, type ImportOutcome, type RateLimit,
+  type SessionBackend, type SessionRecord, type StoredSession,
+} from '../session-backend'
 import type { LogoutMatch } from '../session-index'
 import { redactUrl } from '../session-store-config'
 import { SessionInputError } from '../session-store-errors'
@@ -70,6 +73,20 @@ function toStoredSession({ _id, payload, expiresAt, createdAt }: SessionDocument
 }
 
 const LIVE_FIELDS = { payload: 1, expiresAt: 1, createdAt: 1 }
+
+/** Not yet deleted by the TTL monitor, on the server's clock. */
+const UNEXPIRED: Filter<SessionDocument> = { $expr: { $gt: ['$expiresAt', '$$NOW'] } }
+const EXPIRED: Filter<SessionDocument> = { $expr: { $lte: ['$expiresAt', '$$NOW'] } }
+
+/** A document as an export entry: a session, a recordOnce() marker (`once:<key>`, no payload), or a tombstone. */
+function toExportedEntry(document: SessionDocument & { remainingMs: number }): ExportedEntry {
+  const session = toStoredSession(document)
+  if (session) return { kind: 'session', ...session, keys: { sids: document.sidKeys ?? [], sub: document.subKey, iss: document.issKey } }
+  const remainingMs = Number(document.remainingMs)
+  return document._id.startsWith('once:')
+    ? { kind: 'once', key: document._id.slice('once:'.length), remainingMs }
+    : { kind: 'tombstone', id: document._id, remainingMs }
+}
 
 interface Connection {
   client: MongoClient
@@ -271,6 +288,88 @@ export class MongoBackend implements SessionBackend {
   async ping(): Promise<void> {
     const { client } = await this.#ready()
     await client.db(this.#settings.database).command({ ping: 1 })
+  }
+
+  /** A cursor over the unexpired documents, fetched `batchSize` at a time; the remaining time on the server's clock. */
+  async* exportAll(batchSize: number): AsyncIterable<ExportedEntry[]> {
+    const { sessions } = await this.#ready()
+    const cursor = sessions.aggregate<SessionDocument & { remainingMs: number }>(
+      [{ $match: UNEXPIRED }, { $addFields: { remainingMs: { $subtract: ['$expiresAt', '$$NOW'] } } }], { batchSize })
+    try {
+      let batch: ExportedEntry[] = []
+      for await (const document of cursor) {
+        batch.push(toExportedEntry(document))
+        if (batch.length >= batchSize) {
+          yield batch
+          batch = []
+        }
+      }
+      if (batch.length) yield batch
+    }
+    finally {
+      await cursor.close()
+    }
+  }
+
+  /** One entry after another, so that a user's sessions are counted against the cap in turn. */
+  async importEntries(entries: ExportedEntry[]): Promise<ImportOutcome[]> {
+    const { sessions } = await this.#ready()
+    const outcomes: ImportOutcome[] = []
+    for (const entry of entries) {
+      if (entry.kind === 'session') outcomes.push(await this.#importSession(sessions, entry))
+      else if (entry.kind === 'tombstone') outcomes.push(await this.#importTombstone(sessions, entry))
+      else outcomes.push(await this.recordOnce(entry.key, Math.ceil(entry.remainingMs / 1000)) ? 'copied' : 'present')
+    }
+    return outcomes
+  }
+
+  /**
+   * Inserted only where the id is free (an expired document, not yet purged, counts as free): the
+   * upsert's filter matches only such a document, so a live one makes its insert a duplicate key.
+   */
+  async #importSession(sessions: Collection<SessionDocument>, session: ExportedSession): Promise<ImportOutcome> {
+    const current = await sessions.findOne({ _id: session.id, ...UNEXPIRED }, { projection: { payload: 1 } })
+    if (current) return current.payload ? 'present' : 'tombstoned'
+    const { sids, sub, iss } = session.keys
+    const cap = this.#limits.maxSessionsPerUser
+    if (sub) {
+      const newer = await sessions.countDocuments({ subKey: sub, createdAt: { $gt: new Date(session.createdAt) }, ...UNEXPIRED }, { limit: cap })
+      if (newer >= cap) return 'over-cap'
+    }
+    try {
+      await sessions.updateOne({ _id: session.id, ...EXPIRED }, [{
+        $replaceWith: literal({
+          _id: session.id,
+          payload: new Binary(session.sealed),
+          expiresAt: new Date(session.expiresAt * 1000),
+          createdAt: new Date(session.createdAt),
+          sidKeys: sids,
+          ...(sub !== undefined && { subKey: sub }),
+          ...(iss !== undefined && { issKey: iss }),
+        }),
+      }], { upsert: true })
+    }
+    catch (error) {
+      if (isDuplicateKey(error)) return 'present'
+      throw error
+    }
+    if (sub) await this.#endSessionsBeyondCap(sessions, sub, session.id)
+    return 'copied'
+  }
+
+  /** A live session of the id ends (a whole tombstone time, as remove() gives); a free id gets the tombstone for its remaining time. */
+  async #importTombstone(sessions: Collection<SessionDocument>, tombstone: ExportedTombstone): Promise<ImportOutcome> {
+    const { modifiedCount } = await sessions.updateOne({ _id: tombstone.id, payload: { $exists: true }, ...UNEXPIRED }, TOMBSTONE)
+    if (modifiedCount === 1) return 'ended'
+    try {
+      await sessions.updateOne({ _id: tombstone.id, ...EXPIRED },
+        [{ $replaceWith: { _id: '$_id', expiresAt: { $add: ['$$NOW', Math.ceil(tombstone.remainingMs)] } } }], { upsert: true })
+      return 'copied'
+    }
+    catch (error) {
+      if (isDuplicateKey(error)) return 'present'
+      throw error
+    }
   }
 
   /** Drops the collection (a missing one is fine); its indexes are created again on the next use. */

@@ -1,6 +1,9 @@
 import pg from 'pg'
 import { RateLimiterPostgres } from 'rate-limiter-flexible'
-import { defineBackend, TOMBSTONE_SECONDS, type BackendLimits, type RateLimit, type SessionBackend, type SessionRecord, type StoredSession } from '../session-backend'
+import {
+  defineBackend, TOMBSTONE_SECONDS, type BackendLimits, type ExportedEntry, type ExportedSession, type ImportOutcome, type RateLimit, type SessionBackend,
+  type SessionRecord, type StoredSession,
+} from '../session-backend'
 import type { LogoutMatch } from '../session-index'
 import { redactUrl, SessionStoreConfigError, type EnvReader } from '../session-store-config'
 import { postgresSchema } from './postgres-schema'
@@ -84,11 +87,93 @@ ended AS (
 SELECT count(*)::int AS written FROM written`
 }
 
+/**
+ * A session another backend exported, inserted only where its id is free (a row that has expired
+ * counts as free), with its own created_at, unless its user holds `cap` live sessions newer than it
+ * there. Then, like a sign-in, it ends that user's live sessions beyond the newest cap - 1 others: as
+ * it has fewer than cap newer ones, those are all older than it. Returns the outcome.
+ * $1 id, $2 payload, $3 expires at (s), $4 created at (ms), $5 sid keys, $6 sub key, $7 iss key, $8 cap - 1, $9 cap.
+ */
+function importSessionStatement(table: string): string {
+  return `WITH current AS (
+  SELECT payload IS NOT NULL AS live FROM ${table} WHERE id = $1 AND expires_at > now()
+),
+newer AS (
+  SELECT count(*)::int AS n FROM (SELECT 1 FROM ${table} WHERE sub_key = $6 AND created_at > $4 AND ${LIVE} LIMIT $9) AS found
+),
+written AS (
+  INSERT INTO ${table} AS s (id, payload, expires_at, created_at, sid_keys, sub_key, iss_key)
+  SELECT $1, $2, to_timestamp($3), $4, $5, $6, $7 WHERE NOT EXISTS (SELECT 1 FROM current) AND (SELECT n FROM newer) < $9
+  ON CONFLICT (id) DO UPDATE SET payload = EXCLUDED.payload, expires_at = EXCLUDED.expires_at, created_at = EXCLUDED.created_at,
+    sid_keys = EXCLUDED.sid_keys, sub_key = EXCLUDED.sub_key, iss_key = EXCLUDED.iss_key
+  WHERE s.expires_at <= now()
+  RETURNING id
+),
+excess AS (
+  SELECT id FROM ${table} WHERE sub_key = $6 AND id <> $1 AND ${LIVE}
+  ORDER BY created_at DESC OFFSET $8 LIMIT $9
+),
+ended AS (
+  UPDATE ${table} SET ${TOMBSTONE}
+  WHERE id IN (SELECT id FROM excess) AND payload IS NOT NULL AND EXISTS (SELECT 1 FROM written)
+)
+SELECT CASE
+  WHEN EXISTS (SELECT 1 FROM written) THEN 'copied'
+  WHEN (SELECT live FROM current) = false THEN 'tombstoned'
+  WHEN NOT EXISTS (SELECT 1 FROM current) AND (SELECT n FROM newer) >= $9 THEN 'over-cap'
+  ELSE 'present' END AS outcome`
+}
+
+/**
+ * A tombstone another backend exported: a live session of that id ends (with a whole tombstone time, as
+ * remove() does); a free id (an expired row counts as free) gets the tombstone for its remaining time.
+ * $1 id, $2 remaining ms.
+ */
+function importTombstoneStatement(table: string): string {
+  return `WITH ended AS (
+  UPDATE ${table} SET ${TOMBSTONE} WHERE id = $1 AND ${LIVE} RETURNING id
+),
+written AS (
+  INSERT INTO ${table} AS s (id, payload, expires_at, created_at, sid_keys)
+  SELECT $1, NULL, now() + make_interval(secs => $2::double precision / 1000), ${CLOCK_MS}, '{}' WHERE NOT EXISTS (SELECT 1 FROM ended)
+  ON CONFLICT (id) DO UPDATE SET payload = NULL, expires_at = EXCLUDED.expires_at, created_at = EXCLUDED.created_at,
+    sid_keys = '{}', sub_key = NULL, iss_key = NULL
+  WHERE s.expires_at <= now()
+  RETURNING id
+)
+SELECT CASE WHEN EXISTS (SELECT 1 FROM ended) THEN 'ended' WHEN EXISTS (SELECT 1 FROM written) THEN 'copied' ELSE 'present' END AS outcome`
+}
+
+interface ExportRow {
+  id: string
+  payload: Buffer | null
+  expires_at: string
+  created_at: string
+  sid_keys: string[]
+  sub_key: string | null
+  iss_key: string | null
+  remaining_ms: string
+}
+
+/** A row as an export entry: a session, a recordOnce() marker (`once:<key>`, no payload), or a tombstone. */
+function toExportedEntry(row: ExportRow): ExportedEntry {
+  const remainingMs = Number(row.remaining_ms)
+  if (row.payload) {
+    return {
+      kind: 'session', id: row.id, sealed: row.payload, expiresAt: Number(row.expires_at), createdAt: Number(row.created_at),
+      keys: { sids: row.sid_keys, sub: row.sub_key ?? undefined, iss: row.iss_key ?? undefined },
+    }
+  }
+  return row.id.startsWith('once:') ? { kind: 'once', key: row.id.slice('once:'.length), remainingMs } : { kind: 'tombstone', id: row.id, remainingMs }
+}
+
 export class PostgresBackend implements SessionBackend {
   readonly location: string
   readonly #settings: PostgresSettings
   readonly #limits: BackendLimits
   readonly #write: string
+  readonly #importSession: string
+  readonly #importTombstone: string
   #pool: pg.Pool | undefined
   #schema: Promise<void> | undefined
 
@@ -96,6 +181,8 @@ export class PostgresBackend implements SessionBackend {
     this.#settings = settings
     this.#limits = limits
     this.#write = writeStatement(settings.table)
+    this.#importSession = importSessionStatement(settings.table)
+    this.#importTombstone = importTombstoneStatement(settings.table)
     this.location = redactUrl(settings.connectionString)
   }
 
@@ -226,6 +313,43 @@ export class PostgresBackend implements SessionBackend {
   async ping(): Promise<void> {
     const pool = await this.#ready()
     await pool.query('SELECT 1')
+  }
+
+  /** Keyset pagination on the primary key: each batch is one short query, wherever the previous one ended. */
+  async* exportAll(batchSize: number): AsyncIterable<ExportedEntry[]> {
+    const pool = await this.#ready()
+    let after = ''
+    for (;;) {
+      const { rows } = await pool.query<ExportRow>(`SELECT id, payload, extract(epoch FROM expires_at)::bigint AS expires_at, created_at,
+          sid_keys, sub_key, iss_key, ceil(extract(epoch FROM expires_at - now()) * 1000)::bigint AS remaining_ms
+        FROM ${this.#settings.table} WHERE id > $1 AND expires_at > now() ORDER BY id LIMIT $2`, [after, batchSize])
+      if (rows.length) yield rows.map(toExportedEntry)
+      if (rows.length < batchSize) return
+      after = rows.at(-1)!.id
+    }
+  }
+
+  /** One statement per entry, in order: a user's sessions are counted against the cap one after another. */
+  async importEntries(entries: ExportedEntry[]): Promise<ImportOutcome[]> {
+    const pool = await this.#ready()
+    const outcomes: ImportOutcome[] = []
+    for (const entry of entries) {
+      if (entry.kind === 'once') {
+        outcomes.push(await this.recordOnce(entry.key, Math.ceil(entry.remainingMs / 1000)) ? 'copied' : 'present')
+        continue
+      }
+      const { rows } = entry.kind === 'session'
+        ? await pool.query<{ outcome: ImportOutcome }>(this.#importSession, this.#importSessionValues(entry))
+        : await pool.query<{ outcome: ImportOutcome }>(this.#importTombstone, [entry.id, Math.ceil(entry.remainingMs)])
+      outcomes.push(rows[0]!.outcome)
+    }
+    return outcomes
+  }
+
+  #importSessionValues(session: ExportedSession): unknown[] {
+    const cap = this.#limits.maxSessionsPerUser
+    const { sids, sub = null, iss = null } = session.keys
+    return [session.id, session.sealed, session.expiresAt, session.createdAt, sids, sub, iss, cap - 1, cap]
   }
 
   async drop(): Promise<void> {

@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis'
 import { RateLimiterRedis } from 'rate-limiter-flexible'
-import { defineBackend, TOMBSTONE_SECONDS, type BackendLimits, type RateLimit, type SessionBackend, type SessionRecord, type StoredSession } from '../session-backend'
+import {
+  defineBackend, TOMBSTONE_SECONDS, type BackendLimits, type ExportedEntry, type ImportOutcome, type RateLimit, type SessionBackend, type SessionRecord, type StoredSession,
+} from '../session-backend'
 import type { LogoutMatch } from '../session-index'
 import { nowInSeconds } from '../session-expiry'
 import { redactUrl } from '../session-store-config'
@@ -45,6 +47,34 @@ end
 local function isLive(id)
   return redis.call('HEXISTS', sessionKey(id), 'p') == 1
 end
+local function keepIndex(index, ttl)
+  if redis.call('TTL', index) < ttl then redis.call('EXPIRE', index, ttl) end
+end
+-- Stores a session and indexes it; when its user then holds more than maxSessions, ends the oldest live
+-- ones (dropping ids that expired on the way), never this one, walking at most maxSessions.
+local function putSession(id, sealed, expiresAt, ttl, createdAt, sids, sub, iss, maxSessions, tombstoneSeconds)
+  local key = sessionKey(id)
+  redis.call('HSET', key, 'p', sealed, 'e', expiresAt, 'c', createdAt, 's', sids, 'u', sub, 'i', iss)
+  redis.call('EXPIRE', key, ttl)
+  for _, sid in ipairs(words(sids)) do
+    redis.call('SADD', indexKey(sid), id)
+    keepIndex(indexKey(sid), ttl)
+  end
+  if sub == '' then return end
+  local userIndex = indexKey(sub)
+  redis.call('ZADD', userIndex, createdAt, id)
+  keepIndex(userIndex, ttl)
+  local excess = redis.call('ZCARD', userIndex) - maxSessions
+  if excess > 0 then
+    for _, old in ipairs(redis.call('ZRANGE', userIndex, 0, maxSessions - 1)) do
+      if excess <= 0 then break end
+      if old ~= id then
+        if isLive(old) then endSession(old, tombstoneSeconds) else redis.call('ZREM', userIndex, old) end
+        excess = excess - 1
+      end
+    end
+  end
+end
 `
 
 // ARGV: prefix, id, sealed, expiresAt, ttl, sid keys, sub key, iss key, max sessions per user, tombstone ttl
@@ -60,31 +90,42 @@ if not createdAt then
   createdAt = now[1] .. string.format('%03d', math.floor(tonumber(now[2]) / 1000))
 end
 if current[3] and (current[3] ~= sids or current[4] ~= sub) then unindex(id, current[3], current[4]) end
-redis.call('HSET', key, 'p', sealed, 'e', expiresAt, 'c', createdAt, 's', sids, 'u', sub, 'i', iss)
-redis.call('EXPIRE', key, ttl)
-local function keepIndex(index)
-  if redis.call('TTL', index) < ttl then redis.call('EXPIRE', index, ttl) end
-end
-for _, sid in ipairs(words(sids)) do
-  redis.call('SADD', indexKey(sid), id)
-  keepIndex(indexKey(sid))
-end
-if sub == '' then return 1 end
-local userIndex = indexKey(sub)
-redis.call('ZADD', userIndex, createdAt, id)
-keepIndex(userIndex)
--- Over the cap: end the oldest live sessions (dropping ids that expired on the way), at most maxSessions per write.
-local excess = redis.call('ZCARD', userIndex) - maxSessions
-if excess > 0 then
-  for _, old in ipairs(redis.call('ZRANGE', userIndex, 0, maxSessions - 1)) do
-    if excess <= 0 then break end
-    if old ~= id then
-      if isLive(old) then endSession(old, tombstoneSeconds) else redis.call('ZREM', userIndex, old) end
-      excess = excess - 1
-    end
-  end
-end
+putSession(id, sealed, expiresAt, ttl, createdAt, sids, sub, iss, maxSessions, tombstoneSeconds)
 return 1
+`
+
+// ARGV: prefix, id, sealed, expiresAt, ttl, createdAt (ms), sid keys, sub key, iss key, max sessions per user, tombstone ttl.
+// A session exported by another backend, written only where its id is free. Returns an ImportOutcome.
+const IMPORT_SESSION = `${HELPERS}
+local id, sealed, expiresAt, ttl, createdAt = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
+local sids, sub, iss, maxSessions, tombstoneSeconds = ARGV[7], ARGV[8], ARGV[9], tonumber(ARGV[10]), tonumber(ARGV[11])
+local current = redis.call('HMGET', sessionKey(id), 't', 'p')
+if current[1] then return 'tombstoned' end
+if current[2] then return 'present' end
+if sub ~= '' then
+  local live = 0
+  for _, other in ipairs(redis.call('ZRANGEBYSCORE', indexKey(sub), '(' .. createdAt, '+inf', 'LIMIT', 0, maxSessions)) do
+    if isLive(other) then live = live + 1 end
+  end
+  if live >= maxSessions then return 'over-cap' end
+end
+putSession(id, sealed, expiresAt, ttl, createdAt, sids, sub, iss, maxSessions, tombstoneSeconds)
+return 'copied'
+`
+
+// ARGV: prefix, id, remaining ms, tombstone ttl. A tombstone exported by another backend; ending a live
+// session gives it a whole tombstone ttl, as remove() does. Returns an ImportOutcome.
+const IMPORT_TOMBSTONE = `${HELPERS}
+local id = ARGV[2]
+local current = redis.call('HMGET', sessionKey(id), 't', 'p')
+if current[1] then return 'present' end
+if current[2] then
+  endSession(id, tonumber(ARGV[4]))
+  return 'ended'
+end
+redis.call('HSET', sessionKey(id), 't', '1')
+redis.call('PEXPIRE', sessionKey(id), ARGV[3])
+return 'copied'
 `
 
 // ARGV: prefix, id, tombstone ttl
@@ -143,7 +184,9 @@ return sessions
 `
 
 /** The scripts by the name they are called by (the bench names a slow one by its hash). */
-export const SCRIPTS = { writeSession: WRITE, removeSession: REMOVE, revokeSessions: REVOKE, listSessions: LIST }
+export const SCRIPTS = {
+  writeSession: WRITE, removeSession: REMOVE, revokeSessions: REVOKE, listSessions: LIST, importSession: IMPORT_SESSION, importTombstone: IMPORT_TOMBSTONE,
+}
 
 interface SessionScripts {
   writeSession(...args: [string, string, Buffer, number, number, string, string, string, number, number]): Promise<number>
@@ -152,7 +195,13 @@ interface SessionScripts {
   listSessionsBuffer(prefix: string, subKey: string, offset: number, limit: number): Promise<Buffer[]>
 }
 
+interface ImportScripts {
+  importSession(...args: [string, string, Buffer, number, number, number, string, string, string, number, number]): Promise<ImportOutcome>
+  importTombstone(prefix: string, id: string, remainingMs: number, tombstoneSeconds: number): Promise<ImportOutcome>
+}
+
 type Client = Redis & SessionScripts
+type ImportPipeline = ReturnType<Redis['pipeline']> & ImportScripts
 
 /** Sessions one revoke or list script walks at most: a few ms of Redis's time at 100 (bench: faults). */
 const BATCH = 100
@@ -322,6 +371,81 @@ export class RedisBackend implements SessionBackend {
 
   async ping(): Promise<void> {
     await this.#run(redis => redis.ping())
+  }
+
+  /** SCAN over the sessions, then the once-keys; each batch read in one pipeline (HMGET, PTTL). */
+  async* exportAll(batchSize: number): AsyncIterable<ExportedEntry[]> {
+    const redis = await this.#redis()
+    const prefix = this.#settings.keyPrefix
+    for await (const keys of this.#scan(redis, 'session:', batchSize)) {
+      const pipeline = redis.pipeline()
+      for (const key of keys) pipeline.hmgetBuffer(key, 'p', 'e', 'c', 's', 'u', 'i', 't').pttl(key)
+      const replies = await pipeline.exec() ?? []
+      const entries: ExportedEntry[] = []
+      keys.forEach((key, index) => {
+        const [fieldsError, fields] = replies[index * 2]!
+        const [ttlError, remainingMs] = replies[index * 2 + 1]!
+        if (fieldsError ?? ttlError) throw fieldsError ?? ttlError
+        const [sealed, expiresAt, createdAt, sids, sub, iss, tombstone] = fields as Array<Buffer | null>
+        const id = key.slice(`${prefix}session:`.length)
+        if (sealed && expiresAt && createdAt) {
+          entries.push({
+            kind: 'session', id, sealed, expiresAt: Number(expiresAt.toString()), createdAt: Number(createdAt.toString()),
+            keys: { sids: sids?.toString().split(' ').filter(Boolean) ?? [], sub: sub?.toString() || undefined, iss: iss?.toString() || undefined },
+          })
+        }
+        else if (tombstone && (remainingMs as number) > 0) {
+          entries.push({ kind: 'tombstone', id, remainingMs: remainingMs as number })
+        }
+      })
+      if (entries.length) yield entries
+    }
+    for await (const keys of this.#scan(redis, 'once:', batchSize)) {
+      const pipeline = redis.pipeline()
+      for (const key of keys) pipeline.pttl(key)
+      const replies = await pipeline.exec() ?? []
+      const entries = keys.flatMap((key, index): ExportedEntry[] => {
+        const [error, remainingMs] = replies[index]!
+        if (error) throw error
+        return (remainingMs as number) > 0 ? [{ kind: 'once', key: key.slice(`${prefix}once:`.length), remainingMs: remainingMs as number }] : []
+      })
+      if (entries.length) yield entries
+    }
+  }
+
+  /** The keys under `<prefix><kind>`, in batches (SCAN's COUNT is a hint: a batch may be smaller, or empty and skipped). */
+  async* #scan(redis: Client, kind: string, batchSize: number): AsyncIterable<string[]> {
+    const match = `${this.#settings.keyPrefix}${kind}`.replace(/[*?[\]\\]/g, '\\$&')
+    for await (const keys of redis.scanStream({ match: `${match}*`, count: batchSize }) as AsyncIterable<string[]>) {
+      if (keys.length) yield keys
+    }
+  }
+
+  /** One pipeline per batch: a round trip for the lot, each script atomic and run in order. */
+  async importEntries(entries: ExportedEntry[]): Promise<ImportOutcome[]> {
+    const prefix = this.#settings.keyPrefix
+    return this.#run(async (redis) => {
+      const pipeline = redis.pipeline() as ImportPipeline
+      for (const entry of entries) {
+        if (entry.kind === 'session') {
+          const { sids, sub = '', iss = '' } = entry.keys
+          pipeline.importSession(prefix, entry.id, entry.sealed, entry.expiresAt, Math.max(1, entry.expiresAt - nowInSeconds()),
+            entry.createdAt, sids.join(' '), sub, iss, this.#limits.maxSessionsPerUser, TOMBSTONE_SECONDS)
+        }
+        else if (entry.kind === 'tombstone') {
+          pipeline.importTombstone(prefix, entry.id, Math.ceil(entry.remainingMs), TOMBSTONE_SECONDS)
+        }
+        else {
+          pipeline.set(`${prefix}once:${entry.key}`, '1', 'PX', Math.ceil(entry.remainingMs), 'NX')
+        }
+      }
+      const replies = await pipeline.exec() ?? []
+      return replies.map(([error, reply], index) => {
+        if (error) throw error
+        if (entries[index]!.kind === 'once') return reply === 'OK' ? 'copied' : 'present'
+        return reply as ImportOutcome
+      })
+    })
   }
 
   /** SCAN and UNLINK in batches: no KEYS, no FLUSHDB (other data may live in the same Redis). */
