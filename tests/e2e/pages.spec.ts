@@ -20,6 +20,8 @@ test('each page has a title of its own, which a tab or a bookmark shows', async 
   await expect(page).toHaveTitle('Profile · Nuxt + Auth0 sessions')
   await page.getByRole('link', { name: 'Back-channel logout demo' }).click()
   await expect(page).toHaveTitle('Back-channel logout demo · Nuxt + Auth0 sessions')
+  await page.goto('/no-such-page')
+  await expect(page).toHaveTitle('This page does not exist · Nuxt + Auth0 sessions')
 })
 
 test.describe('on a 390 px phone', () => {
