@@ -8,7 +8,7 @@ import type { APIRequestContext } from '@playwright/test'
 import { freePort } from '../support/disposable-servers'
 import { startAppServer, type AppServer } from './support/app-server'
 import {
-  APP_SESSION_SECRET, IDP_CLIENT_ID, IDP_CLIENT_SECRET, SESSION_STORE_SECRET, idpURL, type Deployment, type StoreName,
+  APP_SESSION_SECRET, SESSION_STORE_SECRET, auth0Env, type Deployment, type StoreName,
 } from './support/deployments'
 import { expect, test } from './support/fixtures'
 import { SESSION_COOKIE, sessionCookieValue } from './support/session-cookie'
@@ -67,11 +67,7 @@ async function startBrokenServer(deployment: Deployment, broken: BrokenStore): P
     EMBEDDED_STORE_DIR: test.info().outputPath('sessions'),
     ...broken.env,
     HEALTH_DETAILS_TOKEN,
-    NUXT_AUTH0_DOMAIN: new URL(idpURL(deployment)).host,
-    NUXT_AUTH0_CLIENT_ID: IDP_CLIENT_ID,
-    NUXT_AUTH0_CLIENT_SECRET: IDP_CLIENT_SECRET,
-    NUXT_AUTH0_SESSION_SECRET: APP_SESSION_SECRET,
-    NUXT_AUTH0_APP_BASE_URL: url,
+    ...auth0Env(deployment, url),
   }, test.info().outputPath('app.log'), { expectedHealth: 503 })
 }
 

@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { freePort, missingServerBinary, startRedisServer } from '../support/disposable-servers'
 import { startAppServer, type AppServer } from './support/app-server'
-import { APP_SESSION_SECRET, IDP_CLIENT_ID, IDP_CLIENT_SECRET, SESSION_STORE_SECRET, idpURL, type Deployment, type StoreName } from './support/deployments'
+import { SESSION_STORE_SECRET, auth0Env, type Deployment, type StoreName } from './support/deployments'
 import { expect, test } from './support/fixtures'
 
 // Each project's store where nothing answers; for the embedded store, a folder that cannot be made (its parent is a file).
@@ -31,11 +31,7 @@ async function startServer(deployment: Deployment, storeEnv: Record<string, stri
     SESSION_STORE: deployment.store,
     SESSION_STORE_SECRET,
     ...storeEnv,
-    NUXT_AUTH0_DOMAIN: new URL(idpURL(deployment)).host,
-    NUXT_AUTH0_CLIENT_ID: IDP_CLIENT_ID,
-    NUXT_AUTH0_CLIENT_SECRET: IDP_CLIENT_SECRET,
-    NUXT_AUTH0_SESSION_SECRET: APP_SESSION_SECRET,
-    NUXT_AUTH0_APP_BASE_URL: url,
+    ...auth0Env(deployment, url),
   }, test.info().outputPath('app.log'), { expectedHealth: 503 })
 }
 

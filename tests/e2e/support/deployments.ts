@@ -90,3 +90,15 @@ export const storeSettings = (deployment: Deployment): Record<string, string> =>
   SESSION_STORE_SECRET,
   ...deployment.storeEnv,
 })
+
+/**
+ * The Auth0 settings of an app server at `appURL` that signs in at `deployment`'s dev IdP, for a
+ * story that starts a server of its own (the IdP need not know the URL unless the story signs in).
+ */
+export const auth0Env = (deployment: Deployment, appURL: string): Record<string, string> => ({
+  NUXT_AUTH0_DOMAIN: new URL(idpURL(deployment)).host,
+  NUXT_AUTH0_CLIENT_ID: IDP_CLIENT_ID,
+  NUXT_AUTH0_CLIENT_SECRET: IDP_CLIENT_SECRET,
+  NUXT_AUTH0_SESSION_SECRET: APP_SESSION_SECRET,
+  NUXT_AUTH0_APP_BASE_URL: appURL,
+})
