@@ -26,7 +26,10 @@ export class SessionListHandles {
 
   /** The user's `sub`, or undefined for an expired, tampered or foreign handle. */
   open(handle: string, now = nowInSeconds()): string | undefined {
-    const plaintext = this.#crypto.open(PURPOSE, Buffer.from(handle, 'base64url'))
+    const sealed = Buffer.from(handle, 'base64url')
+    // Only the one spelling issue() writes: base64url decoding ignores a last character's spare bits.
+    if (sealed.toString('base64url') !== handle) return undefined
+    const plaintext = this.#crypto.open(PURPOSE, sealed)
     if (plaintext === undefined) return undefined
     const { sub, exp } = JSON.parse(plaintext) as { sub?: unknown, exp?: unknown }
     return typeof sub === 'string' && typeof exp === 'number' && now < exp ? sub : undefined

@@ -24,6 +24,15 @@ describe('the demo page\'s handle on a user\'s session list', () => {
     const tampered = Buffer.from(handle, 'base64url')
     tampered[tampered.length - 1]! ^= 1
     expect(handles.open(tampered.toString('base64url'), now)).toBeUndefined()
+    // Another spelling of the same bytes (a last character's spare bits set) is no handle either:
+    // a sub of a length that leaves spare bits, then the last character changed to one decoding the same.
+    const spelled = ['a', 'ab', 'abc'].map(sub => handles.issue(sub, now)).find(h => h.length % 4 !== 0)!
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    const sameBytes = [...alphabet].map(c => spelled.slice(0, -1) + c)
+      .find(h => h !== spelled && Buffer.from(h, 'base64url').equals(Buffer.from(spelled, 'base64url')))
+    expect(handles.open(spelled, now)).toBeDefined()
+    expect(sameBytes).toBeDefined()
+    expect(handles.open(sameBytes!, now)).toBeUndefined()
     expect(new SessionListHandles('another-test-only-secret-of-32-characters!').open(handle, now)).toBeUndefined()
     for (const garbage of ['', 'x', 'not base64 at all!', 'A'.repeat(200)]) expect(handles.open(garbage, now)).toBeUndefined()
   })
