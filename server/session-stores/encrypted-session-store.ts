@@ -111,6 +111,20 @@ export class EncryptedSessionStore implements SessionStore {
     return this.#call(() => this.#backend.recordOnce(key, seconds))
   }
 
+  /**
+   * Claims the move of a session from the SDK's stateless cookie (`cookie`, its chunks joined) into
+   * this store: the id the session gets, derived from the cookie so that every request carrying it
+   * agrees, and whether this call claimed it first. The claim lasts while the cookie still opens
+   * (`opensUntil`): a cookie moved once is never moved again, even after its session ended.
+   * Why: docs/decisions/003-stateless-cookie-migration.md.
+   */
+  async claimStatelessCookie(cookie: string, opensUntil: number): Promise<{ id: string, first: boolean }> {
+    const seconds = Math.max(1, Math.ceil(opensUntil - nowInSeconds()) + CLOCK_SKEW_SECONDS)
+    const key = this.#crypto.indexKey('stateless-cookie', cookie)
+    const first = await this.#call(() => this.#backend.recordOnce(key, seconds))
+    return { id: this.#crypto.derivedSessionId(cookie), first }
+  }
+
   /** A rate limiter counting in this store, shared by every app server that uses it. */
   rateLimiter(limit: RateLimit): RateLimiterAbstract {
     return this.#backend.rateLimiter(limit)

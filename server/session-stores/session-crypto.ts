@@ -46,7 +46,12 @@ export class SessionCrypto {
   }
 
   /** HMAC-SHA256 of a claim, so an index can be searched by `sid` or `sub` without storing either. */
-  indexKey(claim: 'sid' | 'sub' | 'iss' | 'jti', value: string): string {
+  indexKey(claim: 'sid' | 'sub' | 'iss' | 'jti' | 'stateless-cookie', value: string): string {
     return `${claim}:${createHmac('sha256', this.#indexKey).update(`${claim}\0${value}`).digest('base64url')}`
+  }
+
+  /** A session id shaped like the SDK's (32 hex characters), the same for the same `value`, unguessable without the secret. */
+  derivedSessionId(value: string): string {
+    return createHmac('sha256', this.#indexKey).update(`session-id\0${value}`).digest('hex').slice(0, 32)
   }
 }
