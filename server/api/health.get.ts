@@ -1,10 +1,7 @@
 import getSessionStoreInstance from '../utils/session-store-factory'
-import { isBearerToken, readHealthDetailsToken } from '../utils/health-details-token'
+import { healthDetailsToken, isBearerToken } from '../utils/health-details-token'
 import { logOutage } from '../utils/outage-log'
 import { servingRefusal } from '../utils/serving-refusal'
-
-// Read once, at the first health check.
-const detailsToken = readHealthDetailsToken(process.env)
 
 /**
  * 200 `{ status, store }` when the app can sign users in, 503 when it cannot (the store does not
@@ -15,6 +12,7 @@ const detailsToken = readHealthDetailsToken(process.env)
 export default defineEventHandler(async (event) => {
   const store = getSessionStoreInstance()
   const storeName = store?.name ?? 'cookie'
+  const detailsToken = healthDetailsToken()
   const showDetails = import.meta.dev || (detailsToken !== undefined && isBearerToken(getRequestHeader(event, 'authorization'), detailsToken))
   const unavailable = (reason: string) => {
     logOutage(`[unavailable] ${reason}`)

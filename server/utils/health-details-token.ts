@@ -12,10 +12,18 @@ export function readHealthDetailsToken(env: Record<string, string | undefined>):
   if (!token) return undefined
   if (token.length < MIN_TOKEN_LENGTH) {
     console.error(`[health] HEALTH_DETAILS_TOKEN must hold at least ${MIN_TOKEN_LENGTH} characters; it holds ${token.length}, `
-      + 'so /api/health shows no details to anyone. Generate one with: openssl rand -hex 32')
+      + 'so /api/health shows no details to anyone and /api/metrics answers 404. Generate one with: openssl rand -hex 32')
     return undefined
   }
   return token
+}
+
+let configured: string | undefined | null = null
+
+/** HEALTH_DETAILS_TOKEN of this process, read (and complained about) once for every route it guards. */
+export function healthDetailsToken(): string | undefined {
+  if (configured === null) configured = readHealthDetailsToken(process.env)
+  return configured
 }
 
 /** Whether an Authorization header is `Bearer <token>`; digests are compared, so the time taken tells nothing of the token. */

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { appRequest, devAllowedHosts } from '~/scripts/dev-server-address.mjs'
 import { backends } from '~/server/session-stores/backends'
 import { EnvReader, readStoreSettings } from '~/server/session-stores/session-store-config'
+import { readMigrationSetting } from '~/server/session-stores/stateless-session-migration'
 
 /** An EnvReader that notes every variable asked for, and answers as if none were set. */
 class RecordingEnv extends EnvReader {
@@ -24,6 +25,12 @@ describe('.env.example documents every variable the session store reads', () => 
   it('the settings every backend shares', () => {
     const env = new RecordingEnv()
     readStoreSettings(env)
+    expect([...env.names].filter(name => !documented.has(name))).toEqual([])
+  })
+
+  it('whether sessions move from the SDK\'s stateless cookies into the store', () => {
+    const env = new RecordingEnv()
+    readMigrationSetting(env)
     expect([...env.names].filter(name => !documented.has(name))).toEqual([])
   })
 
