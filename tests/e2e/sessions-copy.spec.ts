@@ -3,16 +3,13 @@
 // notices nothing. The story brings its own app server, dev IdP, session folder and Redis prefix.
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { appEnvForDevIdp, startDevIdp } from '../../dev-idp/index.mjs'
 import { freePort } from '../support/disposable-servers'
 import { dropStoreData, newNamespace } from '../support/test-namespaces'
 import { startAppServer, type AppServer } from './support/app-server'
-import { DevIdpAdmin } from './support/dev-idp-admin'
-import {
-  APP_SERVER_ENV, APP_SESSION_SECRET, IDP_CLIENT_ID, IDP_CLIENT_SECRET, IDP_DATA_DIR, SESSION_STORE_SECRET, repoRoot,
-} from './support/deployments'
+import { SESSION_STORE_SECRET, repoRoot } from './support/deployments'
 import { expect, test } from './support/fixtures'
 import { devUser, expectSignedIn, expectSignedOut, sessionOf, signIn } from './support/sign-in'
+import { startStoryIdp } from './support/story-idp'
 
 // Its own servers make it the same story in every project: the Redis one tells it.
 test.skip(({ deployment }) => deployment.store !== 'redis', 'runs in the redis project only')
@@ -33,18 +30,9 @@ test('after sessions:copy from the embedded store to Redis and a restart on Redi
     embedded: { SESSION_STORE: 'embedded', EMBEDDED_STORE_DIR: test.info().outputPath('sessions') },
     redis: { SESSION_STORE: 'redis', REDIS_URL: deployment.storeEnv.REDIS_URL!, REDIS_KEY_PREFIX: `auth0-e2e-copy-${newNamespace()}:` },
   }
-  const idp = await startDevIdp({ port: 0, appBaseUrls: [url], clientId: IDP_CLIENT_ID, clientSecret: IDP_CLIENT_SECRET, dataDir: IDP_DATA_DIR, log: () => {} })
-  const admin = await playwright.request.newContext({
-    baseURL: idp.issuer,
-    ignoreHTTPSErrors: true,
-    extraHTTPHeaders: { authorization: `Bearer ${idp.adminSecret}`, connection: 'close' },
-  })
+  const idp = await startStoryIdp(playwright.request, url)
   // The same build and secrets before and after the switch: only the store changes.
-  const appEnv = {
-    ...APP_SERVER_ENV,
-    SESSION_STORE_SECRET,
-    ...await appEnvForDevIdp(idp, { appBaseUrl: url, env: { NUXT_AUTH0_SESSION_SECRET: APP_SESSION_SECRET } }),
-  }
+  const appEnv = { ...idp.appEnv, SESSION_STORE_SECRET }
   let server: AppServer | undefined
   try {
     let sessionId = ''
@@ -74,14 +62,13 @@ test('after sessions:copy from the embedded store to Redis and a restart on Redi
     })
 
     await test.step('ending the user\'s IdP session signs the browser out: the copied session is indexed by its sid', async () => {
-      const ended = await new DevIdpAdmin(admin).endSession(sid)
+      const ended = await idp.admin.endSession(sid)
       expect(ended.flatMap(each => each.backchannelLogout)).toEqual([expect.objectContaining({ status: 200 })])
       await expectSignedOut(page, url)
     })
   }
   finally {
     await server?.stop()
-    await admin.dispose()
     await idp.close()
     await dropStoreData({ ...stores.redis, SESSION_STORE_SECRET })
   }

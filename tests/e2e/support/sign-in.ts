@@ -2,6 +2,7 @@
 import { expect, type Page } from '@playwright/test'
 import { slugOf, userClaims } from '../../../dev-idp/accounts.mjs'
 import type { SessionSummary } from '~/server/session-stores/encrypted-session-store'
+import type { CurrentSession } from '~/server/utils/current-session'
 
 /** A user of the dev IdP: any name signs in, and the same name is always the same user. */
 export interface DevUser {
@@ -35,7 +36,7 @@ export async function signIn(page: Page, user: DevUser, path = '/profile') {
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 /** The session facts the app gives the browser's own cookie (/api/session), or undefined when signed out. */
-export async function sessionOf(page: Page, appURL?: string): Promise<{ store: string, current?: SessionSummary } | undefined> {
+export async function sessionOf(page: Page, appURL?: string): Promise<CurrentSession | undefined> {
   const response = await page.request.get(appURL ? new URL('/api/session', appURL).href : '/api/session')
   if (response.status() === 401) return undefined
   expect(response.status(), `/api/session answered ${response.status()}: ${await response.text()}`).toBe(200)
