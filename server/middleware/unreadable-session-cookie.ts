@@ -1,3 +1,4 @@
+import { SESSION_COOKIE } from '../session-stores/stateless-session-migration'
 import { sessionCookieReader } from '../utils/session-cookie-reader'
 
 let read: ReturnType<typeof sessionCookieReader> | undefined
@@ -15,7 +16,8 @@ const MAX_READ_COOKIES = 10_000
 export default defineEventHandler(async (event) => {
   const options = event.context.auth0ClientOptions
   if (!options) return
-  const name: string = options.sessionConfiguration?.cookie?.name ?? '__a0_session'
+  // Always this name: auth0-nuxt passes no other to the SDK (sessionConfiguration.cookie.name is not read).
+  const name = SESSION_COOKIE
   const cookie = getCookie(event, name)
   const now = Date.now() / 1000
   if (!cookie || (readCookies.get(cookie) ?? 0) > now) return
