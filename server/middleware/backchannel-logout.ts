@@ -4,7 +4,7 @@ import { SessionStoreUnavailableError } from '../session-stores/session-store-er
 import { UnavailableSessionStore } from '../session-stores/unavailable-session-store'
 import { authRoutes, canonicalPath } from '../security/auth-routes'
 import { readFormBody } from '../security/form-body'
-import { idpMetadata, LogoutTokenError, verifyLogoutToken } from '../security/logout-token'
+import { assertJwtShape, IdpUnavailableError, idpMetadata, LogoutTokenError, verifyLogoutToken } from '../security/logout-token'
 import getSessionStoreInstance from '../utils/session-store-factory'
 
 // Read once: useRuntimeConfig(event) would copy the config for every request this middleware sees.
@@ -30,8 +30,8 @@ function refuse(event: H3Event, rule: string, description: string) {
  * (docs/security.md): a form body of at most 64 KB; the token verified strictly (logout-token.ts);
  * its `jti` accepted once on every app server; the sessions the token names that existed when it
  * was issued ended. 200 only for a token that was checked and acted on; 400 with the OpenID error
- * shape and a log line naming the rule otherwise; 503 when the store cannot answer, since an IdP
- * does not resend a token it was told is bad. With SESSION_STORE=cookie the SDK's route answers.
+ * shape and a log line naming the rule otherwise; 503 when the store, or the IdP's discovery document
+ * and keys, cannot be had, since an IdP does not resend a token it was told is bad. With SESSION_STORE=cookie the SDK's route answers.
  */
 export default defineEventHandler(async (event) => {
   if (canonicalPath(event.path) !== logoutPath.toLowerCase()) return
@@ -45,6 +45,8 @@ export default defineEventHandler(async (event) => {
   const tokens = (await readFormBody(event)).getAll('logout_token')
   if (tokens.length !== 1) return refuse(event, 'logout_token', `Send exactly one logout_token; got ${tokens.length}.`)
   try {
+    // A malformed token is refused before anything is fetched from the IdP or asked of the store.
+    assertJwtShape(tokens[0]!)
     if (store instanceof UnavailableSessionStore) throw store.error()
     const idp = await idpMetadata(config.auth0.domain)
     const claims = await verifyLogoutToken(tokens[0]!, {
@@ -63,6 +65,10 @@ export default defineEventHandler(async (event) => {
     if (error instanceof SessionStoreUnavailableError) {
       console.error(`[session-store] A back-channel logout arrived while the store was unavailable; it was refused with 503 and its sessions stay signed in. ${error.message}`)
       throw createError({ statusCode: 503, statusMessage: 'Session store unavailable' })
+    }
+    if (error instanceof IdpUnavailableError) {
+      console.error(`[backchannel-logout] A logout token arrived while the IdP's keys could not be had; it was refused with 503 and its sessions stay signed in. ${error.message}`)
+      throw createError({ statusCode: 503, statusMessage: 'Identity provider unavailable' })
     }
     throw error
   }

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose'
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey } from 'jose'
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout'
 
@@ -12,6 +12,33 @@ export class LogoutTokenError extends Error {
     this.rule = rule
   }
 }
+
+/**
+ * The IdP's discovery document or signing keys could not be fetched: nothing is known about the
+ * token, so it is neither refused (the IdP would not send it again) nor acted on; the route answers 503.
+ */
+export class IdpUnavailableError extends Error {
+  override readonly name = 'IdpUnavailableError'
+}
+
+/** A compact JWS whose header and claims decode, checked before anything is fetched from the IdP. */
+export function assertJwtShape(token: string): void {
+  try {
+    decodeProtectedHeader(token)
+    decodeJwt(token)
+  }
+  catch {
+    throw new LogoutTokenError('format', 'The logout token is not a signed JWT (header.claims.signature, each base64url, header and claims JSON).')
+  }
+}
+
+/**
+ * The errors that say the key set could not be fetched, rather than anything about the token: jose's
+ * timeout, its bare JOSEError (a non-200 or non-JSON answer), and fetch's own network failure.
+ */
+const keysUnreachable = (error: unknown) => error instanceof errors.JWKSTimeout
+  || (error instanceof errors.JOSEError && error.code === 'ERR_JOSE_GENERIC')
+  || (error instanceof TypeError && error.message === 'fetch failed')
 
 export interface LogoutTokenRules {
   issuer: string
@@ -50,6 +77,7 @@ const text = (value: unknown) => (typeof value === 'string' && value ? value : u
  */
 export async function verifyLogoutToken(token: string, rules: LogoutTokenRules): Promise<VerifiedLogoutToken> {
   const now = (rules.now ?? (() => Math.floor(Date.now() / 1000)))()
+  assertJwtShape(token)
   let verified: Awaited<ReturnType<typeof jwtVerify>>
   try {
     verified = await jwtVerify(token, rules.keys, {
@@ -66,6 +94,7 @@ export async function verifyLogoutToken(token: string, rules: LogoutTokenRules):
     if (error instanceof errors.JWTClaimValidationFailed) throw new LogoutTokenError(`claim ${error.claim}`, `The logout token's ${error.claim} is not acceptable: ${error.message}.`)
     if (error instanceof errors.JWTExpired) throw new LogoutTokenError(`claim ${error.claim}`, `The logout token is too old (${error.claim}): ${error.message}.`)
     if (error instanceof errors.JOSEAlgNotAllowed) throw new LogoutTokenError('alg', `The logout token's algorithm is not allowed: ${error.message}.`)
+    if (keysUnreachable(error)) throw new IdpUnavailableError(`The IdP's signing keys could not be fetched: ${(error as Error).message}.`, { cause: error })
     if (error instanceof errors.JOSEError) throw new LogoutTokenError('signature', `The logout token is not signed by the IdP: ${error.message}.`)
     throw error
   }
@@ -95,15 +124,20 @@ interface IdpMetadata {
 
 let metadata: Promise<IdpMetadata> | undefined
 
-/** The IdP's issuer, signing keys and algorithms, from its discovery document, fetched once per process (a failure is retried). */
+/**
+ * The IdP's issuer, signing keys and algorithms, from its discovery document, fetched once per
+ * process (a failure is retried on the next call). Throws IdpUnavailableError when it cannot be had.
+ */
 export function idpMetadata(domain: string): Promise<IdpMetadata> {
   metadata ??= (async () => {
     const base = domain.startsWith('https://') ? domain : `https://${domain}`
     const url = new URL('.well-known/openid-configuration', base.endsWith('/') ? base : `${base}/`)
-    const response = await fetch(url, { signal: AbortSignal.timeout(5000) })
-    if (!response.ok) throw new Error(`The IdP's discovery document at ${url} answered ${response.status}.`)
+    const response = await fetch(url, { signal: AbortSignal.timeout(5000) }).catch((error: unknown) => {
+      throw new IdpUnavailableError(`The IdP's discovery document at ${url} could not be fetched: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}.`, { cause: error })
+    })
+    if (!response.ok) throw new IdpUnavailableError(`The IdP's discovery document at ${url} answered ${response.status}.`)
     const document = await response.json() as { issuer?: string, jwks_uri?: string, id_token_signing_alg_values_supported?: string[] }
-    if (!document.issuer || !document.jwks_uri) throw new Error(`The IdP's discovery document at ${url} has no issuer or jwks_uri.`)
+    if (!document.issuer || !document.jwks_uri) throw new IdpUnavailableError(`The IdP's discovery document at ${url} has no issuer or jwks_uri.`)
     return {
       issuer: document.issuer,
       keys: createRemoteJWKSet(new URL(document.jwks_uri), { timeoutDuration: 5000 }),
