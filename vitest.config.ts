@@ -12,6 +12,11 @@ export default defineConfig({
   test: {
     projects: [
       { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
+      // The built server over HTTP (@nuxt/test-utils/e2e); its global setup builds the app when the sources changed.
+      {
+        extends: true,
+        test: { name: 'routes', include: ['tests/routes/**/*.test.ts'], globalSetup: ['tests/routes/global-setup.ts'], testTimeout: 30_000, hookTimeout: 120_000 },
+      },
       ...storeTestFiles.map(file => ({
         extends: true as const,
         test: { name: file.replace('.test.ts', ''), include: [`tests/stores/${file}`], testTimeout: 20_000, hookTimeout: 30_000 },

@@ -1,18 +1,8 @@
-import type { APIResponse, Page } from '@playwright/test'
+// The headers in a browser: the CSP lets the app's pages run, and no other site can frame them. The
+// headers of each answer themselves: tests/routes/app-routes.test.ts.
+import type { Page } from '@playwright/test'
 import { expect, test } from './support/other-site'
 import { signIn } from './support/sign-in'
-
-const nonceOf = (csp: string) => /script-src 'nonce-([^']+)' 'strict-dynamic'/.exec(csp)?.[1]
-
-/** What every answer of the app carries, page or API. */
-function expectHeadersOfEveryAnswer(response: APIResponse) {
-  const headers = response.headers()
-  expect(headers['content-security-policy']).toContain('frame-ancestors \'none\'')
-  expect(headers['x-frame-options']).toBe('DENY')
-  expect(headers['referrer-policy']).toBe('strict-origin-when-cross-origin')
-  expect(headers['cache-control']).toBe('no-store')
-  expect(headers['x-powered-by']).toBeUndefined()
-}
 
 /** Collects CSP violations and uncaught errors on the app's own pages (not on the IdP's). */
 async function problemsOnAppPages(page: Page, appURL: string): Promise<string[]> {
@@ -30,46 +20,6 @@ async function problemsOnAppPages(page: Page, appURL: string): Promise<string[]>
   })
   return problems
 }
-
-test('a page carries a strict CSP with a fresh nonce on every request, and only its nonced scripts', async ({ request }) => {
-  const [first, second] = [await request.get('/'), await request.get('/')]
-  expectHeadersOfEveryAnswer(first)
-
-  const csp = first.headers()['content-security-policy']!
-  expect(csp).toContain('object-src \'none\'')
-  expect(csp).toContain('base-uri \'none\'')
-  expect(csp).toContain('script-src-attr \'none\'')
-  expect(csp).not.toMatch(/script-src[^;]*'unsafe-inline'/)
-  const nonce = nonceOf(csp)
-  expect(nonce, `a nonce in the script-src of ${csp}`).toBeTruthy()
-  expect(nonceOf(second.headers()['content-security-policy']!)).not.toBe(nonce)
-
-  const html = await first.text()
-  const scripts = html.match(/<script\b[^>]*>/g) ?? []
-  expect(scripts.length).toBeGreaterThan(0)
-  for (const script of scripts) expect(script).toContain(`nonce="${nonce}"`)
-})
-
-test('a production build tells browsers to use HTTPS only', async ({ request }) => {
-  expect((await request.get('/')).headers()['strict-transport-security']).toBe('max-age=31536000; includeSubDomains')
-})
-
-test('an API answer carries the headers too, and a CSP that allows nothing', async ({ request }) => {
-  const response = await request.get('/api/health')
-  expect(response.status()).toBe(200)
-  expectHeadersOfEveryAnswer(response)
-  expect(response.headers()['content-security-policy']).toBe('default-src \'none\'; frame-ancestors \'none\'')
-})
-
-test('the app\'s scripts and styles under /_nuxt keep their long cache', async ({ request }) => {
-  const html = await (await request.get('/')).text()
-  const asset = /src="(\/_nuxt\/[^"]+\.js)"/.exec(html)?.[1]
-  expect(asset, 'a /_nuxt script on the home page').toBeTruthy()
-
-  const response = await request.get(asset!)
-  expect(response.status()).toBe(200)
-  expect(response.headers()['cache-control']).toBe('public, max-age=31536000, immutable')
-})
 
 test('signing in, then the profile and the demo page run under the CSP without a violation', async ({ page, user, deployment }) => {
   const problems = await problemsOnAppPages(page, deployment.appURL)

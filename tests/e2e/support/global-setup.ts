@@ -1,15 +1,16 @@
-// Before the e2e run: say which Chromium it uses, build the app once, then start the deployments
+// Before the e2e run: say which Chromium it uses, build the app unless .output/ holds a build of the
+// current sources (tests/support/app-build.ts; the route tests may just have built it), then start the deployments
 // (deployments.ts) of the projects that run — each one's dev IdP, in this process, and its app
 // servers, as processes — on store data of their own. Returns the teardown that stops them all and
 // deletes that data.
-import { spawn } from 'node:child_process'
-import { createWriteStream, mkdirSync } from 'node:fs'
-import { appendFile, readFile, rm } from 'node:fs/promises'
+import { mkdirSync } from 'node:fs'
+import { appendFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FullConfig } from '@playwright/test'
 import { lock } from 'proper-lockfile'
 import { appEnvForDevIdp, startDevIdp } from '../../../dev-idp/index.mjs'
 import { backends } from '~/server/session-stores/backends'
+import { ensureAppBuild } from '../../support/app-build'
 import { dropStoreData } from '../../support/test-namespaces'
 import { startAppServer, type AppServer } from './app-server'
 import { ensureChromium } from './chromium'
@@ -18,25 +19,6 @@ import {
 } from './deployments'
 
 const logDir = join(repoRoot, 'test-results/servers')
-
-/** `nuxt build`, unless E2E_SKIP_BUILD=1 says .output already holds a build of the current code. */
-async function buildApp() {
-  if (process.env.E2E_SKIP_BUILD === '1') {
-    console.log('[e2e] E2E_SKIP_BUILD=1: testing the existing build in .output/')
-    return
-  }
-  const logPath = join(logDir, 'nuxt-build.log')
-  console.log(`[e2e] building the app (nuxt build, ~40 s; log: ${logPath})`)
-  const log = createWriteStream(logPath)
-  const child = spawn(process.execPath, ['node_modules/nuxt/bin/nuxt.mjs', 'build'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
-  child.stdout.pipe(log)
-  child.stderr.pipe(log)
-  const code = await new Promise<number | null>(done => child.once('exit', done))
-  if (code !== 0) {
-    const text = await readFile(logPath, 'utf8')
-    throw new Error(`nuxt build failed (exit code ${code}). The end of ${logPath}:\n${text.split('\n').slice(-40).join('\n')}`)
-  }
-}
 
 type Stop = () => Promise<void>
 type DevIdp = Awaited<ReturnType<typeof startDevIdp>>
@@ -119,7 +101,7 @@ export default async function globalSetup(config: FullConfig) {
   try {
     await Promise.all(running.map(dropDeploymentData))
     written = running
-    await buildApp()
+    await ensureAppBuild(join(logDir, 'nuxt-build.log'), line => console.log(line.replace('[build]', '[e2e]')))
     // IdPs one by one (the first generates the certificate and key they share), servers in parallel.
     const idps: DevIdp[] = []
     for (const deployment of running) idps.push(await startIdp(deployment, stops))

@@ -1,0 +1,3 @@
+import { testBrokenStore } from './store-down'
+
+await testBrokenStore('embedded')
