@@ -1,18 +1,18 @@
+import type { ConfigOptions } from '@nuxt/test-utils/playwright'
 import { defineConfig } from '@playwright/test'
 import { findChromium } from './tests/e2e/support/chromium'
 import { deployments } from './tests/e2e/support/deployments'
 import type { DeploymentOptions } from './tests/e2e/support/fixtures'
 
 /**
- * Stories whose outcome depends on the store (sessions written, found, ended, replays refused through
- * it, the store failing) run in every store's project. The rest (pages, headers, cross-site rules,
- * failed sign-ins, the demo page, broken cookies) behave the same on any store: they run once, in the
- * embedded project, which needs no database server. The stores themselves are tested by Vitest.
+ * Stories tagged @every-store depend on the store (sessions written, found, ended, replays refused
+ * through it, the store failing): they run in every store's project. The rest (the sign-in pages,
+ * headers, cross-site rules, token checks, the demo page, broken cookies) behave the same on any
+ * store: they run once, in the embedded project, which needs no database server. The stores
+ * themselves are tested by Vitest (tests/stores/), the routes over HTTP by tests/routes/.
  */
-const everyStore = /\/(sign-in|sign-in-unavailable|sign-in-during-store-outage|logout|backchannel-logout|backchannel-logout-hardening|forged-logout-tokens|secrets-never-shown|stateless-session-migration|sessions-copy|load-balanced)\.spec\.ts$/
-
 /** One project per session store, each against an app server using that store. */
-export default defineConfig<DeploymentOptions>({
+export default defineConfig<ConfigOptions & DeploymentOptions>({
   testDir: './tests/e2e',
   tsconfig: './tests/e2e/tsconfig.json',
   globalSetup: './tests/e2e/support/global-setup.ts',
@@ -33,8 +33,9 @@ export default defineConfig<DeploymentOptions>({
   },
   projects: deployments.map(deployment => ({
     name: deployment.store,
-    use: { baseURL: deployment.appURL, deployment },
-    testMatch: deployment.store === 'embedded' ? undefined : everyStore,
+    // @nuxt/test-utils/playwright tests the app server already running there (no build, no server of its own).
+    use: { nuxt: { host: deployment.appURL }, deployment },
+    grep: deployment.store === 'embedded' ? undefined : /@every-store/,
     // Two app servers on one store: only the Redis deployment has them.
     testIgnore: deployment.peerAppURL ? undefined : /load-balanced\.spec\.ts/,
   })),

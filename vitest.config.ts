@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
@@ -10,6 +11,9 @@ const storeTestFiles = readdirSync(new URL('tests/stores/', import.meta.url)).fi
 export default defineConfig({
   resolve: { alias: { '~': root } },
   test: {
+    // The store and route tests mostly wait on servers: 3 workers on 2 cores take 39 s, Vitest's
+    // default there (one worker, cores - 1) 59 s.
+    maxWorkers: Math.max(3, availableParallelism()),
     projects: [
       { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
       // The built server over HTTP (@nuxt/test-utils/e2e); its global setup builds the app when the sources changed.

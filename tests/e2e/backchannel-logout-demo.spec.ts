@@ -95,7 +95,7 @@ test('after this browser\'s session ended, the demo still lists the user\'s othe
   await laptop.context().close()
 })
 
-test('the demo\'s list of sessions shows summaries of the caller\'s own sessions only, and nothing without the page\'s handle', async ({ page, browser, newUser }) => {
+test('the demo\'s list of sessions shows summaries of the caller\'s own sessions only, and nothing without the page\'s handle', async ({ page, browser, newUser, deployment }) => {
   const [owner, someoneElse] = [newUser(), newUser()]
   const elsewhere = await (await browser.newContext()).newPage()
   await signIn(elsewhere, someoneElse)
@@ -109,7 +109,7 @@ test('the demo\'s list of sessions shows summaries of the caller\'s own sessions
   for (const secret of [ownSession.id, theirSession.id, theirSession.sid.slice(0, 8), owner.sub, someoneElse.sub]) expect(text).not.toContain(secret)
 
   // Another browser: no cookie; the handle alone lists the owner's sessions, and a forged one nothing.
-  const stranger = await browser.newContext({ baseURL: test.info().project.use.baseURL })
+  const stranger = await browser.newContext({ baseURL: deployment.appURL })
   expect((await stranger.request.get('/api/demo/sessions')).status()).toBe(401)
   const tampered = Buffer.from(handle, 'base64url')
   tampered[tampered.length - 1]! ^= 1 // one bit of the authentication tag

@@ -42,7 +42,7 @@ test('logout tokens that break the spec\'s stricter rules get 400 with the OpenI
   await expectSignedIn(page, user)
 })
 
-test('a logout token is accepted once: the same token again, on this or another app server, is refused', async ({ page, request, user, store, deployment, playwright }) => {
+test('a logout token is accepted once: the same token again, on this or another app server, is refused', { tag: '@every-store' }, async ({ page, request, user, store, deployment, playwright }) => {
   await signIn(page, user)
   const session = await currentSessionOf(page)
   const token = await signedByIdp(logoutTokenClaims(deployment, { sub: user.sub, sid: session.sid }))

@@ -2,7 +2,7 @@ import { expect, test } from './support/fixtures'
 import { logoutTokenClaims, signedByIdp } from './support/logout-tokens'
 import { currentSessionOf, expectSignedIn, expectSignedOut, signIn } from './support/sign-in'
 
-test('when the IdP ends the user\'s session, the app forgets it and the next page shows them signed out', async ({ page, user, idp, store, deployment }) => {
+test('when the IdP ends the user\'s session, the app forgets it and the next page shows them signed out', { tag: '@every-store' }, async ({ page, user, idp, store, deployment }) => {
   await signIn(page, user)
   const session = await currentSessionOf(page)
   expect(await store.holds(session.id)).toBe(true)
@@ -17,7 +17,7 @@ test('when the IdP ends the user\'s session, the app forgets it and the next pag
   await expectSignedOut(page)
 })
 
-test('one user on two devices: ending one device\'s IdP session signs out that device only; "sign out everywhere" signs out both', async ({ browser, user, idp, store }) => {
+test('one user on two devices: ending one device\'s IdP session signs out that device only; "sign out everywhere" signs out both', { tag: '@every-store' }, async ({ browser, user, idp, store }) => {
   const laptop = await (await browser.newContext()).newPage()
   const phone = await (await browser.newContext()).newPage()
   await signIn(laptop, user)
@@ -45,7 +45,7 @@ test('one user on two devices: ending one device\'s IdP session signs out that d
   await phone.context().close()
 })
 
-test('a logout token that names only the user (sub, no sid) signs out every one of their devices, and no one else', async ({ browser, newUser, store, request, deployment }) => {
+test('a logout token that names only the user (sub, no sid) signs out every one of their devices, and no one else', { tag: '@every-store' }, async ({ browser, newUser, store, request, deployment }) => {
   const [alice, bob] = [newUser(), newUser()]
   const laptop = await (await browser.newContext()).newPage()
   const phone = await (await browser.newContext()).newPage()

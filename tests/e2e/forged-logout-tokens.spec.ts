@@ -47,7 +47,7 @@ test('forged or malformed logout tokens are refused with 400 and sign nobody out
   await expectSignedOut(page)
 })
 
-test('a captured logout token, replayed after the user signed in again, does not sign the new session out', async ({ page, request, user, idp, store }) => {
+test('a captured logout token, replayed after the user signed in again, does not sign the new session out', { tag: '@every-store' }, async ({ page, request, user, idp, store }) => {
   await signIn(page, user)
   const first = await currentSessionOf(page)
   const [ended] = await idp.endSession(first.sid)
@@ -67,7 +67,7 @@ test('a captured logout token, replayed after the user signed in again, does not
   await expectSignedIn(page, user)
 })
 
-test('a captured "sign out everywhere" token (sub, no sid), replayed after the user signed in again, does not sign the new session out', async ({ page, request, user, store, deployment }) => {
+test('a captured "sign out everywhere" token (sub, no sid), replayed after the user signed in again, does not sign the new session out', { tag: '@every-store' }, async ({ page, request, user, store, deployment }) => {
   // Issued half a minute before this sign-in, and still within its expiry when replayed.
   const { sid: _sid, ...everywhere } = logoutTokenClaims(deployment, { sub: user.sub, sid: 'unused' })
   const captured = await signedByIdp({ ...everywhere, iat: Math.floor(Date.now() / 1000) - 30 })

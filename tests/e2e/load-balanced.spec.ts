@@ -2,7 +2,7 @@
 import { expect, test } from './support/fixtures'
 import { currentSessionOf, expectSignedIn, expectSignedOut, signIn } from './support/sign-in'
 
-test('a user signed in on one server is signed in on the other, and a logout received by either signs them out on both', async ({ page, user, idp, store, deployment }) => {
+test('a user signed in on one server is signed in on the other, and a logout received by either signs them out on both', { tag: '@every-store' }, async ({ page, user, idp, store, deployment }) => {
   const serverA = deployment.appURL
   const serverB = deployment.peerAppURL!
 

@@ -1,7 +1,7 @@
 import { expect, test } from './support/fixtures'
 import { currentSessionOf, expectSignedOut, idpLoginForm, signIn } from './support/sign-in'
 
-test('logging out signs the user out of the app and of the IdP, and removes their stored session', async ({ page, user, idp, store, deployment }) => {
+test('logging out signs the user out of the app and of the IdP, and removes their stored session', { tag: '@every-store' }, async ({ page, user, idp, store, deployment }) => {
   await signIn(page, user)
   const session = await currentSessionOf(page)
 

@@ -27,7 +27,7 @@ test('each page has a title of its own, which a tab or a bookmark shows', async 
 test.describe('on a 390 px phone', () => {
   test.use({ viewport: phone })
 
-  test('no page scrolls sideways, signed out, signed in, or on the demo after its session ended', async ({ page, browser, user }) => {
+  test('no page scrolls sideways, signed out, signed in, or on the demo after its session ended', async ({ page, goto, browser, user }) => {
     await page.goto('/')
     await expectNoSidewaysScroll(page)
 
@@ -38,7 +38,7 @@ test.describe('on a 390 px phone', () => {
     await expectNoSidewaysScroll(page)
     await page.goto('/')
     await expectNoSidewaysScroll(page)
-    await page.goto(demo)
+    await goto(demo, { waitUntil: 'hydration' })
     await expect(page.getByTestId('other-sessions')).toBeVisible()
     await expectNoSidewaysScroll(page)
 

@@ -23,7 +23,7 @@ function sessionsCopy(args: string[], env: Record<string, string>): Promise<{ co
   })
 }
 
-test('after sessions:copy from the embedded store to Redis and a restart on Redis, the browser is still signed in, and the IdP can still sign it out', async ({ page, playwright, deployment }) => {
+test('after sessions:copy from the embedded store to Redis and a restart on Redis, the browser is still signed in, and the IdP can still sign it out', { tag: '@every-store' }, async ({ page, playwright, deployment }) => {
   const user = devUser(`copy story ${randomBytes(4).toString('hex')}`)
   const url = `http://localhost:${await freePort()}`
   const stores = {

@@ -11,7 +11,7 @@ import { devUser, idpLoginForm } from './support/sign-in'
 // Its own servers make it the same story in every project: the Redis one tells it.
 test.skip(({ deployment }) => deployment.store !== 'redis', 'runs in the redis project only')
 
-test('"Try again" after the store failed during sign-in signs the user in once the store is back', async ({ page }) => {
+test('"Try again" after the store failed during sign-in signs the user in once the store is back', { tag: '@every-store' }, async ({ page }) => {
   const user = devUser('outage story')
   test.skip(!!missingServerBinary('redis'), missingServerBinary('redis'))
   const redis = await startRedisServer()

@@ -35,7 +35,7 @@ async function startServer(deployment: Deployment, storeEnv: Record<string, stri
   }, test.info().outputPath('app.log'), { expectedHealth: 503 })
 }
 
-test('with the session store down, a signed-out visitor sees why on the home page, and Log in waits for it', async ({ page, deployment }) => {
+test('with the session store down, a signed-out visitor sees why on the home page, and Log in waits for it', { tag: '@every-store' }, async ({ page, deployment }) => {
   const down = storesDown[deployment.store]
   const server = await startServer(deployment, await down.env())
   try {
@@ -54,7 +54,7 @@ test('with the session store down, a signed-out visitor sees why on the home pag
   }
 })
 
-test('when the store answers again, the banner goes and Log in comes back, without a reload', async ({ page, deployment }) => {
+test('when the store answers again, the banner goes and Log in comes back, without a reload', { tag: '@every-store' }, async ({ page, goto, deployment }) => {
   test.skip(deployment.store !== 'redis', 'One store shows it; the Redis project can start a Redis of its own.')
   const missing = missingServerBinary('redis')
   test.skip(missing !== undefined, missing)
@@ -62,7 +62,8 @@ test('when the store answers again, the banner goes and Log in comes back, witho
   await redis.kill()
   const server = await startServer(deployment, { REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'auth0-e2e-recovery:' })
   try {
-    await page.goto(server.url)
+    // Hydrated: the page's own polling is what must notice the store is back.
+    await goto(server.url, { waitUntil: 'hydration' })
     await expect(page.getByTestId('sign-in-unavailable')).toBeVisible()
 
     await redis.start()

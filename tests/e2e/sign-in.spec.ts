@@ -24,7 +24,7 @@ test('a signed-out user who opens their profile signs in at the IdP and comes ba
   await expect(page.getByTestId('session-store')).toHaveText(deployment.store)
 })
 
-test('the store holds the signed-in user\'s session, encrypted: no e-mail, sub, sid or token in a dump', async ({ page, user, store, idp }) => {
+test('the store holds the signed-in user\'s session, encrypted: no e-mail, sub, sid or token in a dump', { tag: '@every-store' }, async ({ page, user, store, idp }) => {
   await signIn(page, user)
   const session = await currentSessionOf(page)
   const [sid] = await idp.sidsOf(user.sub)

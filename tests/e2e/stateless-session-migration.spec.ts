@@ -71,7 +71,7 @@ async function metric(page: Page, url: string, sample: string): Promise<number> 
 
 const newUser = (store: string) => devUser(`e2e migration ${store} ${randomBytes(5).toString('hex')}`)
 
-test('a browser signed in on cookie sessions is still signed in once the server uses the store: a small cookie, its session in the store, and ending its IdP session signs it out', async ({ app, deployment, page, context }) => {
+test('a browser signed in on cookie sessions is still signed in once the server uses the store: a small cookie, its session in the store, and ending its IdP session signs it out', { tag: '@every-store' }, async ({ app, deployment, page, context }) => {
   const user = newUser(deployment.store)
   await app.restartWith('cookie')
   await signIn(page, user, `${app.url}/profile`)
@@ -99,7 +99,7 @@ test('a browser signed in on cookie sessions is still signed in once the server 
   await expectSignedOut(page, `${app.url}/`)
 })
 
-test('two tabs opened at the same moment after the switch are both signed in, on one session', async ({ app, deployment, page, context }) => {
+test('two tabs opened at the same moment after the switch are both signed in, on one session', { tag: '@every-store' }, async ({ app, deployment, page, context }) => {
   const user = newUser(deployment.store)
   await app.restartWith('cookie')
   await signIn(page, user, `${app.url}/profile`)

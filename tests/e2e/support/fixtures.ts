@@ -1,7 +1,9 @@
-// The e2e tests' `test`: each project's deployment, the dev IdP's admin routes, fresh users who
-// are signed out everywhere when the test ends, and a raw view of the project's session store.
+// The e2e tests' `test`: @nuxt/test-utils/playwright's (its `goto` waits for Nuxt to hydrate, and
+// its baseURL is the project's app server, `nuxt.host`), plus each project's deployment, the dev
+// IdP's admin routes, fresh users who are signed out everywhere when the test ends, and a raw view
+// of the project's session store.
 import { randomBytes } from 'node:crypto'
-import { test as base, expect } from '@playwright/test'
+import { test as base, expect } from '@nuxt/test-utils/playwright'
 import { adminSecret } from '../../../dev-idp/generated-secrets.mjs'
 import { rawBackend, type RawBackend } from '../../support/raw-backends'
 import { DevIdpAdmin } from './dev-idp-admin'

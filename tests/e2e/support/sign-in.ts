@@ -1,4 +1,5 @@
 // What a user does and sees around signing in, in the browser.
+import { waitForHydration } from '@nuxt/test-utils/e2e'
 import { expect, type Page } from '@playwright/test'
 import { slugOf, userClaims } from '../../../dev-idp/accounts.mjs'
 import type { SessionSummary } from '~/server/session-stores/encrypted-session-store'
@@ -25,8 +26,8 @@ export const idpLoginForm = (page: Page) => page.getByLabel('User name')
  * Signs the browser in as `user` and opens `path` (an app URL; relative to the project's app server by
  * default). The sign-in itself runs over HTTP in the browser's own cookie jar (`page.request`): the
  * same redirects, IdP login form and callback a click-through makes, in a fraction of the time. The
- * browser then holds the app's session cookie and the IdP's, as after a click-through; sign-in.spec.ts
- * clicks through the pages themselves.
+ * browser then holds the app's session cookie and the IdP's, as after a click-through, and the page
+ * has hydrated (its buttons work); sign-in.spec.ts clicks through the pages themselves.
  */
 export async function signIn(page: Page, user: DevUser, path = '/profile') {
   const appURL = (relative: string) => path.startsWith('http') ? new URL(relative, path).href : relative
@@ -40,6 +41,7 @@ export async function signIn(page: Page, user: DevUser, path = '/profile') {
   expect(new URL(landed.url()).pathname + new URL(landed.url()).search).toBe(returnTo)
   await page.goto(path)
   await expect(page).toHaveURL(path.startsWith('http') ? path : new RegExp(`^http://localhost:\\d+${escapeRegExp(path)}$`))
+  await waitForHydration(page, path, 'hydration')
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
