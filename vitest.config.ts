@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { defineVitestProject } from '@nuxt/test-utils/config'
 import { defineConfig } from 'vitest/config'
 
 const root = fileURLToPath(new URL('.', import.meta.url))
@@ -21,6 +22,8 @@ export default defineConfig({
         extends: true,
         test: { name: 'routes', include: ['tests/routes/**/*.test.ts'], globalSetup: ['tests/routes/global-setup.ts'], testTimeout: 30_000, hookTimeout: 120_000 },
       },
+      // Pages and components in the Nuxt test environment (@nuxt/test-utils): mounted with the app's plugins and auto-imports.
+      await defineVitestProject({ test: { name: 'components', include: ['tests/components/**/*.test.ts'], environment: 'nuxt' } }),
       ...storeTestFiles.map(file => ({
         extends: true as const,
         test: { name: file.replace('.test.ts', ''), include: [`tests/stores/${file}`], testTimeout: 20_000, hookTimeout: 30_000 },
