@@ -116,7 +116,8 @@ export default defineNuxtConfig({
   },
 
   nitro: {
-    experimental: { tasks: true },
+    // asyncContext: the session store reads the User-Agent of the request it writes a new session for (useEvent()).
+    experimental: { tasks: true, asyncContext: true },
     // PostgreSQL and the embedded store have no native expiry: delete expired rows every 10 minutes.
     scheduledTasks: { '*/10 * * * *': ['session-store:prune'] },
   },

@@ -8,12 +8,12 @@ const routes = authRoutes(useRuntimeConfig().public.auth0?.routes)
 const settings = readRateLimitSettings(new EnvReader(process.env))
 let limits: RateLimits | undefined
 
-/** Which limits a request counts against: sign-in, the back-channel endpoint (also globally), the app's own POSTs. */
+/** Which limits a request counts against: sign-in, the back-channel endpoint (also globally), the app's own POSTs and DELETEs. */
 function limitsFor(method: string, path: string): Array<[LimitName, 'client' | 'global']> {
   const route = authRouteOf(path, routes)
   if (route === 'login' || route === 'callback') return [['signIn', 'client']]
   if (route === 'backchannelLogout') return [['backchannelLogout', 'client'], ['backchannelLogoutGlobal', 'global']]
-  if (method === 'POST' && path.startsWith('/api/')) return [['appPost', 'client']]
+  if ((method === 'POST' || method === 'DELETE') && path.startsWith('/api/')) return [['appPost', 'client']]
   return []
 }
 

@@ -3,6 +3,7 @@ import type { SessionStore, StateData, StoreOptions } from '@auth0/auth0-nuxt'
 import { BackendGuard, BackendOutageError } from './backend-guard'
 import type { RateLimiterAbstract } from 'rate-limiter-flexible'
 import type { RateLimit, SessionBackend, StoredSession } from './session-backend'
+import { describeDevice, type DeviceFacts } from './device'
 import { SessionCrypto } from './session-crypto'
 import { createdAtSeconds, nowInSeconds, sessionExpiresAt, type SessionDurations } from './session-expiry'
 import { checkSessionId, serializeState } from './session-input'
@@ -20,7 +21,12 @@ export interface SessionSummary {
   expiresAt: number
   /** The session holding the id token the caller passed: the one of this request. */
   current: boolean
+  /** The device that signed in, when the session was created by a request (not by a script or a test). */
+  device: DeviceFacts | undefined
 }
+
+/** StateData as this store keeps it: the SDK's, plus the device facts it records when a session begins. */
+type StoredState = StateData & { device?: DeviceFacts }
 
 export interface EncryptedSessionStoreOptions {
   /** The name shown in logs, /api/health and the profile page: `redis`, `postgres`, ... */
@@ -32,6 +38,8 @@ export interface EncryptedSessionStoreOptions {
   durations: SessionDurations
   /** A call that takes longer fails as an outage. */
   timeoutMs: number
+  /** The User-Agent of the request being served, if any: a new session records the device it describes. */
+  userAgentOfRequest?: () => string | undefined
 }
 
 /**
@@ -46,6 +54,7 @@ export class EncryptedSessionStore implements SessionStore {
   readonly #crypto: SessionCrypto
   readonly #durations: SessionDurations
   readonly #guard: BackendGuard
+  readonly #userAgentOfRequest: () => string | undefined
 
   constructor(options: EncryptedSessionStoreOptions) {
     this.name = options.name
@@ -54,16 +63,24 @@ export class EncryptedSessionStore implements SessionStore {
     this.#crypto = new SessionCrypto(options.secret)
     this.#durations = options.durations
     this.#guard = new BackendGuard(options.timeoutMs)
+    this.#userAgentOfRequest = options.userAgentOfRequest ?? (() => undefined)
   }
 
   get location(): string {
     return this.#backend.location
   }
 
-  /** Refused (nothing written, no error) when the id was ended: a refresh in flight cannot bring a session back. */
+  /**
+   * Refused (nothing written, no error) when the id was ended: a refresh in flight cannot bring a
+   * session back. A session written while serving a request (the SDK's sign-in, the move from a
+   * stateless cookie) without device facts gets them from its User-Agent, sealed with the rest; the
+   * SDK's later writes spread the state it read, so they keep them.
+   */
   async set(identifier: string, stateData: StateData): Promise<void> {
     checkSessionId(identifier)
-    const json = serializeState(stateData)
+    const userAgent = (stateData as StoredState).device ? undefined : this.#userAgentOfRequest()
+    const state: StoredState = userAgent === undefined ? stateData : { ...stateData, device: describeDevice(userAgent) }
+    const json = serializeState(state)
     const now = nowInSeconds()
     const expiresAt = sessionExpiresAt(stateData, this.#durations, now)
     if (expiresAt <= now) return this.delete(identifier)
@@ -130,6 +147,14 @@ export class EncryptedSessionStore implements SessionStore {
     return this.#backend.rateLimiter(limit)
   }
 
+  /**
+   * The name a page may use for one session (the devices page): derived from the id with a key of
+   * the store's, so it cannot be turned back into the id, which is what the cookie points at.
+   */
+  handleOf(id: string): string {
+    return this.#crypto.indexKey('session-handle', id).slice('session-handle:'.length, 'session-handle:'.length + 22)
+  }
+
   /** The user's live sessions, newest first, for the profile and demo pages. */
   async sessionsOf(sub: string, currentIdToken?: string): Promise<SessionSummary[]> {
     const stored = await this.#call(() => this.#backend.listByUser(this.#crypto.indexKey('sub', sub)))
@@ -143,6 +168,7 @@ export class EncryptedSessionStore implements SessionStore {
               createdAt: createdAtSeconds(state),
               expiresAt: session.expiresAt,
               current: currentIdToken !== undefined && state.idToken === currentIdToken,
+              device: (state as StoredState).device,
             }]
           : []
       })

@@ -25,6 +25,7 @@ export class UnavailableSessionStore implements SessionStore {
   async delete(): Promise<void> { this.#fail() }
   async deleteByLogoutToken(): Promise<void> { this.#fail() }
   async sessionsOf(): Promise<SessionSummary[]> { this.#fail() }
+  handleOf(): string { this.#fail() }
   async prune(): Promise<number> { this.#fail() }
   async ping(): Promise<void> { this.#fail() }
   async close(): Promise<void> {}

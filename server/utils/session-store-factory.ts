@@ -24,6 +24,7 @@ export function createSessionStore(env: Record<string, string | undefined> = pro
       secret: settings.secret,
       durations: settings.durations,
       timeoutMs: settings.timeoutMs,
+      userAgentOfRequest,
     })
     console.info(`[session-store] sessions are kept in ${backend.name} at ${store.location} (encrypted at rest).`)
     if (config.defaulted && env.NODE_ENV === 'production') {
@@ -37,6 +38,19 @@ export function createSessionStore(env: Record<string, string | undefined> = pro
     const store = new UnavailableSessionStore(error instanceof Error ? error.message : String(error))
     console.error(`[session-store] NO SESSION STORE: ${store.reason} Every page will answer 503 until this is fixed.`)
     return store
+  }
+}
+
+/**
+ * The User-Agent of the request this code runs for (Nitro's async context, nuxt.config.ts), or
+ * undefined outside a request (scheduled tasks, scripts, tests).
+ */
+function userAgentOfRequest(): string | undefined {
+  try {
+    return getRequestHeader(useEvent(), 'user-agent')
+  }
+  catch {
+    return undefined
   }
 }
 

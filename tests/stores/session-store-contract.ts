@@ -8,6 +8,7 @@ import type { StateData } from '@auth0/auth0-nuxt'
 import { RateLimiterMemory } from 'rate-limiter-flexible'
 import { backends, type BackendName } from '~/server/session-stores/backends'
 import type { EncryptedSessionStore } from '~/server/session-stores/encrypted-session-store'
+import { describeDevice } from '~/server/session-stores/device'
 import { createSessionStore } from '~/server/utils/session-store-factory'
 import type { DisposableServer } from '../support/disposable-servers'
 import { issuedAt } from '../support/logout-token-options'
@@ -334,6 +335,18 @@ export function testSessionStore(backend: BackendUnderTest): void {
         const secrets = [state.idToken!, state.refreshToken!, ...state.tokenSets.map(set => set.accessToken), person.email, person.sub, state.internal.sid]
         for (const secret of secrets) expect(dump).not.toContain(secret)
         expect(dump).not.toContain(person.sub.split('|')[1])
+      })
+
+      it('the device a session records is sealed with it: listed for its user, absent from a dump', async () => {
+        const person = newPerson()
+        const id = newSessionId()
+        const device = describeDevice('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Vivaldi/7.0.3495.6 Chrome/131.0.0.0 Safari/537.36')
+        await store.set(id, { ...newStateData({ person }), device } as StateData)
+
+        expect((await store.sessionsOf(person.sub)).map(summary => summary.device)).toEqual([device])
+        const dump = await raw.dump()
+        expect(dump).toContain(id)
+        for (const fact of [device.label, 'Vivaldi', 'Linux']) expect(dump).not.toContain(fact)
       })
 
       it('a payload is bound to its session id and to the secret', async () => {

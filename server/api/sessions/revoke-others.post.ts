@@ -1,0 +1,8 @@
+import { devicesOf, signOut } from '../../utils/devices'
+
+/** Signs out every device of the caller's but this one. */
+export default defineEventHandler(async (event) => {
+  const { sessions } = await devicesOf(event)
+  const others = sessions.filter(session => !session.current)
+  return { signedOut: await signOut(event, others) }
+})

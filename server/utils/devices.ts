@@ -1,0 +1,56 @@
+import type { H3Event } from 'h3'
+import type { SessionSummary } from '../session-stores/encrypted-session-store'
+import getSessionStoreInstance from './session-store-factory'
+import { devIdpAdmin } from './dev-idp-admin'
+import { signedInSession } from './signed-in-session'
+
+/** One of the user's sessions as the devices page shows it: never its id, its sid or a token. */
+export interface Device {
+  /** Opaque, derived from the session id (EncryptedSessionStore.handleOf): what DELETE /api/sessions/:handle takes. */
+  handle: string
+  label: string
+  type: string | undefined
+  signedInAt: number
+  expiresAt: number
+  current: boolean
+}
+
+export interface Devices {
+  store: string
+  devices: Device[]
+}
+
+/** The signed-in caller's sessions, with the store that holds them; 401 signed out, 404 in cookie mode (one session, in the cookie). */
+export async function devicesOf(event: H3Event) {
+  const store = getSessionStoreInstance()
+  if (!store) throw createError({ statusCode: 404, statusMessage: 'With SESSION_STORE=cookie each session lives in its browser\'s cookie: there is no list of devices to show.' })
+  const { sub, idToken } = await signedInSession(event)
+  const sessions = await store.sessionsOf(sub, idToken)
+  const shown = (session: SessionSummary): Device => ({
+    handle: store.handleOf(session.id),
+    label: session.device?.label ?? 'A device that signed in before devices were recorded',
+    type: session.device?.type,
+    signedInAt: session.createdAt,
+    expiresAt: session.expiresAt,
+    current: session.current,
+  })
+  return { store, sub, sessions, devices: sessions.map(shown) }
+}
+
+/**
+ * Signs sessions out, on every app server at once: each leaves the store with a tombstone, so its
+ * next request anywhere finds nothing and a refresh in flight cannot write it back. With the dev IdP,
+ * its IdP session ends too (the IdP then sends a back-channel logout, which finds it gone); with
+ * Auth0, ending IdP sessions needs its Sessions API (docs/devices.md).
+ */
+export async function signOut(event: H3Event, sessions: SessionSummary[]): Promise<number> {
+  const store = getSessionStoreInstance()!
+  for (const session of sessions) await store.delete(session.id)
+  if (useRuntimeConfig(event).public.devIdpUrl) {
+    const admin = devIdpAdmin(event)
+    for (const session of sessions) {
+      if (session.sid) await admin.endSession(session.sid).catch((error: unknown) => console.warn(`[devices] the dev IdP did not end an IdP session: ${(error as Error).message}`))
+    }
+  }
+  return sessions.length
+}
