@@ -56,7 +56,11 @@ export default defineEventHandler(async (event) => {
     if (!await store.firstUseOfLogoutToken(claims.iss, claims.jti, claims.exp)) return refuse(event, 'jti', 'This logout token was already used.')
     // The store ends the sessions that existed when the token was issued (replays spare newer ones).
     event.context.logoutTokenIssuedAt = claims.iat
-    await store.deleteByLogoutToken({ iss: claims.iss, sid: claims.sid, sub: claims.sub }, { event })
+    const ended = await store.endByLogoutToken({ iss: claims.iss, sid: claims.sid, sub: claims.sub }, { event })
+    if (ended && claims.sub) {
+      await store.recordActivity(claims.sub, claims.sid ? 'signed-out-by-idp' : 'signed-out-everywhere-by-idp', { count: ended })
+        .catch((error: unknown) => console.warn(`[activity] not recorded: ${(error as Error).message}`))
+    }
     setResponseStatus(event, 200)
     return ''
   }

@@ -3,6 +3,7 @@ import type { SessionStore, StateData, StoreOptions } from '@auth0/auth0-nuxt'
 import { BackendGuard, BackendOutageError } from './backend-guard'
 import type { RateLimiterAbstract } from 'rate-limiter-flexible'
 import type { RateLimit, SessionBackend, StoredSession } from './session-backend'
+import { ACTIVITY_KEEP, ACTIVITY_SECONDS, type ActivityEvent, type ActivityType } from './activity'
 import { describeDevice, type DeviceFacts } from './device'
 import { SessionCrypto } from './session-crypto'
 import { createdAtSeconds, nowInSeconds, sessionExpiresAt, type SessionDurations } from './session-expiry'
@@ -12,6 +13,15 @@ import { SessionStoreUnavailableError } from './session-store-errors'
 
 /** How far the IdP's clock (a logout token's `iat`) may lag behind ours. */
 const CLOCK_SKEW_SECONDS = 5
+/** A session's "last active" is written at most this often, per app server: reads stay reads. */
+export const LAST_ACTIVE_EVERY_SECONDS = 300
+/** Sessions whose last activity this process remembers writing; beyond it the oldest are forgotten (and written again sooner). */
+const LAST_ACTIVE_REMEMBERED = 10_000
+// Records that are not the SDK's sessions, kept through the same backend calls (sealed, expiring, never
+// indexed by user): a user's activity log, and when each session was last active. SDK and migrated
+// session ids are hex or UUIDs, so these prefixes never name one of them.
+const ACTIVITY_PREFIX = 'activity-'
+const LAST_ACTIVE_PREFIX = 'seen-'
 
 /** What the app may show about one of a user's sessions: never a token. */
 export interface SessionSummary {
@@ -23,6 +33,8 @@ export interface SessionSummary {
   current: boolean
   /** The device that signed in, when the session was created by a request (not by a script or a test). */
   device: DeviceFacts | undefined
+  /** Unix seconds: when a request last read the session (to within LAST_ACTIVE_EVERY_SECONDS), else when it was created. */
+  lastActiveAt: number
 }
 
 /** StateData as this store keeps it: the SDK's, plus the device facts it records when a session begins. */
@@ -55,6 +67,10 @@ export class EncryptedSessionStore implements SessionStore {
   readonly #durations: SessionDurations
   readonly #guard: BackendGuard
   readonly #userAgentOfRequest: () => string | undefined
+  /** Session id → when this process last wrote its "last active" (Unix seconds); oldest first. */
+  readonly #lastActiveWritten = new Map<string, number>()
+  /** Appends to a user's log run one at a time in this process (a read, then a write). */
+  #activityQueue: Promise<unknown> = Promise.resolve()
 
   constructor(options: EncryptedSessionStoreOptions) {
     this.name = options.name
@@ -80,6 +96,7 @@ export class EncryptedSessionStore implements SessionStore {
     checkSessionId(identifier)
     const userAgent = (stateData as StoredState).device ? undefined : this.#userAgentOfRequest()
     const state: StoredState = userAgent === undefined ? stateData : { ...stateData, device: describeDevice(userAgent) }
+    const begins = state !== stateData
     const json = serializeState(state)
     const now = nowInSeconds()
     const expiresAt = sessionExpiresAt(stateData, this.#durations, now)
@@ -90,13 +107,77 @@ export class EncryptedSessionStore implements SessionStore {
       expiresAt,
       keys: sessionKeys(stateData, this.#crypto),
     }
-    await this.#call(() => this.#backend.write(record))
+    const written = await this.#call(() => this.#backend.write(record))
+    const sub = stateData.user?.sub
+    // The session is stored: a log that cannot be written must not fail the sign-in.
+    if (begins && written && typeof sub === 'string') {
+      await this.recordActivity(sub, 'signed-in', { device: state.device }).catch((error: unknown) => console.warn(`[activity] not recorded: ${(error as Error).message}`))
+    }
   }
 
   async get(identifier: string): Promise<StateData | undefined> {
     checkSessionId(identifier)
     const stored = await this.#call(() => this.#backend.read(identifier))
-    return stored && this.#open(stored)
+    const state = stored && this.#open(stored)
+    // Only while serving a request: a script or a test reading sessions is not their owner being active.
+    if (state && this.#userAgentOfRequest() !== undefined) this.#noteActive(identifier, stored.expiresAt)
+    return state
+  }
+
+  /**
+   * Writes the session's "last active" record when this process has not in the last
+   * LAST_ACTIVE_EVERY_SECONDS; not awaited, so a read costs no more than before, and a failure only
+   * leaves the time older.
+   */
+  #noteActive(id: string, expiresAt: number): void {
+    const now = nowInSeconds()
+    const written = this.#lastActiveWritten.get(id)
+    if (written !== undefined && now - written < LAST_ACTIVE_EVERY_SECONDS) return
+    this.#lastActiveWritten.delete(id)
+    this.#lastActiveWritten.set(id, now)
+    if (this.#lastActiveWritten.size > LAST_ACTIVE_REMEMBERED) this.#lastActiveWritten.delete(this.#lastActiveWritten.keys().next().value!)
+    const recordId = LAST_ACTIVE_PREFIX + id
+    const record = { id: recordId, sealed: this.#crypto.seal(recordId, JSON.stringify({ at: now })), expiresAt, keys: { sids: [] } }
+    this.#call(() => this.#backend.write(record)).catch(() => this.#lastActiveWritten.delete(id))
+  }
+
+  async #lastActiveOf(id: string): Promise<number | undefined> {
+    const recordId = LAST_ACTIVE_PREFIX + id
+    const stored = await this.#call(() => this.#backend.read(recordId))
+    const plaintext = stored && stored.expiresAt > nowInSeconds() ? this.#crypto.open(recordId, stored.sealed) : undefined
+    return plaintext === undefined ? undefined : (JSON.parse(plaintext) as { at: number }).at
+  }
+
+  /**
+   * Adds an event to the user's activity log: the newest ACTIVITY_KEEP events, sealed like a
+   * session, kept ACTIVITY_SECONDS after the last one. One JSON line per event goes to the log,
+   * naming the user by a short keyed hash, never by `sub`, e-mail or token.
+   */
+  recordActivity(sub: string, type: ActivityType, details: { device?: DeviceFacts, count?: number } = {}): Promise<void> {
+    const event: ActivityEvent = { type, at: nowInSeconds(), device: details.device?.label, ...(details.count !== undefined && { count: details.count }) }
+    const user = this.#crypto.indexKey('log', sub).slice('log:'.length, 'log:'.length + 8)
+    console.info(JSON.stringify({ activity: type, user, device: event.device, count: event.count, at: new Date(event.at * 1000).toISOString() }))
+    const id = this.#activityId(sub)
+    const append = async () => {
+      const events = [event, ...await this.activityOf(sub)].slice(0, ACTIVITY_KEEP)
+      const record = { id, sealed: this.#crypto.seal(id, JSON.stringify(events)), expiresAt: event.at + ACTIVITY_SECONDS, keys: { sids: [] } }
+      await this.#call(() => this.#backend.write(record))
+    }
+    const appended = this.#activityQueue.then(append, append)
+    this.#activityQueue = appended.catch(() => undefined)
+    return appended
+  }
+
+  /** The user's activity log, newest first. */
+  async activityOf(sub: string): Promise<ActivityEvent[]> {
+    const id = this.#activityId(sub)
+    const stored = await this.#call(() => this.#backend.read(id))
+    const plaintext = stored && stored.expiresAt > nowInSeconds() ? this.#crypto.open(id, stored.sealed) : undefined
+    return plaintext === undefined ? [] : JSON.parse(plaintext) as ActivityEvent[]
+  }
+
+  #activityId(sub: string): string {
+    return ACTIVITY_PREFIX + this.#crypto.indexKey('activity', sub).slice('activity:'.length)
   }
 
   /** Logout at the app, or the SDK rotating the id at login: the id stays refused, so a write in flight cannot undo it. */
@@ -111,11 +192,16 @@ export class EncryptedSessionStore implements SessionStore {
    * verified the token and puts its `iat` on the event (`logoutTokenIssuedAt`).
    */
   async deleteByLogoutToken(claims: LogoutTokenClaims, options?: StoreOptions): Promise<void> {
+    await this.endByLogoutToken(claims, options)
+  }
+
+  /** deleteByLogoutToken(), saying how many sessions it ended. */
+  async endByLogoutToken(claims: LogoutTokenClaims, options?: StoreOptions): Promise<number> {
     const match = logoutMatch(claims, this.#crypto)
-    if (!match) return
+    if (!match) return 0
     const issuedAt: unknown = options?.event?.context?.logoutTokenIssuedAt
     const createdUpTo = typeof issuedAt === 'number' && Number.isFinite(issuedAt) ? (issuedAt + CLOCK_SKEW_SECONDS) * 1000 : undefined
-    await this.#call(() => this.#backend.revoke(match, createdUpTo))
+    return this.#call(() => this.#backend.revoke(match, createdUpTo))
   }
 
   /**
@@ -158,21 +244,21 @@ export class EncryptedSessionStore implements SessionStore {
   /** The user's live sessions, newest first, for the profile and demo pages. */
   async sessionsOf(sub: string, currentIdToken?: string): Promise<SessionSummary[]> {
     const stored = await this.#call(() => this.#backend.listByUser(this.#crypto.indexKey('sub', sub)))
-    return stored
-      .flatMap((session) => {
-        const state = this.#open(session)
-        return state
-          ? [{
-              id: session.id,
-              sid: state.internal.sid,
-              createdAt: createdAtSeconds(state),
-              expiresAt: session.expiresAt,
-              current: currentIdToken !== undefined && state.idToken === currentIdToken,
-              device: (state as StoredState).device,
-            }]
-          : []
-      })
-      .sort((a, b) => b.createdAt - a.createdAt)
+    const summaries = await Promise.all(stored.map(async (session): Promise<SessionSummary | undefined> => {
+      const state = this.#open(session)
+      if (!state) return undefined
+      const createdAt = createdAtSeconds(state)
+      return {
+        id: session.id,
+        sid: state.internal.sid,
+        createdAt,
+        expiresAt: session.expiresAt,
+        current: currentIdToken !== undefined && state.idToken === currentIdToken,
+        device: (state as StoredState).device,
+        lastActiveAt: Math.max(createdAt, await this.#lastActiveOf(session.id) ?? 0),
+      }
+    }))
+    return summaries.filter(summary => summary !== undefined).sort((a, b) => b.createdAt - a.createdAt)
   }
 
   /** The scheduled task's work: it may take longer than one call's deadline, and says nothing of an outage. */

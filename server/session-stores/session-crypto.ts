@@ -46,7 +46,7 @@ export class SessionCrypto {
   }
 
   /** HMAC-SHA256 of a claim, so an index can be searched by `sid` or `sub` without storing either. */
-  indexKey(claim: 'sid' | 'sub' | 'iss' | 'jti' | 'stateless-cookie' | 'session-handle', value: string): string {
+  indexKey(claim: 'sid' | 'sub' | 'iss' | 'jti' | 'stateless-cookie' | 'session-handle' | 'activity' | 'log', value: string): string {
     return `${claim}:${createHmac('sha256', this.#indexKey).update(`${claim}\0${value}`).digest('base64url')}`
   }
 

@@ -24,6 +24,9 @@ export class UnavailableSessionStore implements SessionStore {
   async get(): Promise<StateData | undefined> { this.#fail() }
   async delete(): Promise<void> { this.#fail() }
   async deleteByLogoutToken(): Promise<void> { this.#fail() }
+  async endByLogoutToken(): Promise<number> { this.#fail() }
+  async recordActivity(): Promise<void> { this.#fail() }
+  async activityOf(): Promise<never[]> { this.#fail() }
   async sessionsOf(): Promise<SessionSummary[]> { this.#fail() }
   handleOf(): string { this.#fail() }
   async prune(): Promise<number> { this.#fail() }

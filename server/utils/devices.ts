@@ -11,6 +11,8 @@ export interface Device {
   label: string
   type: string | undefined
   signedInAt: number
+  /** Unix seconds, to within a few minutes (LAST_ACTIVE_EVERY_SECONDS). */
+  lastActiveAt: number
   expiresAt: number
   current: boolean
 }
@@ -31,6 +33,7 @@ export async function devicesOf(event: H3Event) {
     label: session.device?.label ?? 'A device that signed in before devices were recorded',
     type: session.device?.type,
     signedInAt: session.createdAt,
+    lastActiveAt: session.lastActiveAt,
     expiresAt: session.expiresAt,
     current: session.current,
   })
@@ -43,9 +46,13 @@ export async function devicesOf(event: H3Event) {
  * its IdP session ends too (the IdP then sends a back-channel logout, which finds it gone); with
  * Auth0, ending IdP sessions needs its Sessions API (docs/devices.md).
  */
-export async function signOut(event: H3Event, sessions: SessionSummary[]): Promise<number> {
+export async function signOut(event: H3Event, sub: string, sessions: SessionSummary[], why: 'device-signed-out' | 'other-devices-signed-out'): Promise<number> {
   const store = getSessionStoreInstance()!
   for (const session of sessions) await store.delete(session.id)
+  const device = why === 'device-signed-out' ? sessions[0]?.device : undefined
+  if (sessions.length) {
+    await store.recordActivity(sub, why, { device, count: sessions.length }).catch((error: unknown) => console.warn(`[activity] not recorded: ${(error as Error).message}`))
+  }
   if (useRuntimeConfig(event).public.devIdpUrl) {
     const admin = devIdpAdmin(event)
     for (const session of sessions) {

@@ -9,7 +9,11 @@ export type AppSessionStore = EncryptedSessionStore | UnavailableSessionStore
  * sessions. A bad setting gives a store whose every call fails with the reason (a 503 page).
  * Connections are opened on first use, so this is synchronous and cheap.
  */
-export function createSessionStore(env: Record<string, string | undefined> = process.env): AppSessionStore | undefined {
+export function createSessionStore(
+  env: Record<string, string | undefined> = process.env,
+  // Where a new session's User-Agent comes from: the request being served; a test passes its own.
+  request: { userAgent: () => string | undefined } = { userAgent: userAgentOfRequest },
+): AppSessionStore | undefined {
   try {
     const config = readSessionStoreConfig(env)
     if (config.kind === 'cookie') {
@@ -24,7 +28,7 @@ export function createSessionStore(env: Record<string, string | undefined> = pro
       secret: settings.secret,
       durations: settings.durations,
       timeoutMs: settings.timeoutMs,
-      userAgentOfRequest,
+      userAgentOfRequest: request.userAgent,
     })
     console.info(`[session-store] sessions are kept in ${backend.name} at ${store.location} (encrypted at rest).`)
     if (config.defaulted && env.NODE_ENV === 'production') {

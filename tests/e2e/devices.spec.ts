@@ -85,3 +85,28 @@ test('a handle of another user\'s session gets 404 and ends nothing; this device
   expect((await stranger.request.get('/api/sessions')).status()).toBe(401)
   for (const page of [alicesBrowser, bobsBrowser, stranger]) await page.context().close()
 })
+
+test('the activity log shows each sign-in, the devices signed out, and the IdP\'s sign-outs, newest first', { tag: '@every-store' }, async ({ browser, user, idp }) => {
+  const laptop = await deviceSignedIn(browser, user)
+  const phone = await deviceSignedIn(browser, user)
+  const tablet = await deviceSignedIn(browser, user)
+  await laptop.reload()
+  await laptop.getByTestId('other-device').first().getByRole('button', { name: 'Sign out' }).click()
+  await expect(laptop.getByTestId('other-device')).toHaveCount(1)
+  await laptop.getByTestId('sign-out-others').click()
+  await expect(laptop.getByTestId('other-device')).toHaveCount(0)
+  // The IdP ends the laptop's IdP session: a logout token naming its sid.
+  const { sid } = await currentSessionOf(laptop)
+  await idp.endSession(sid)
+
+  const again = await deviceSignedIn(browser, user)
+  const events = (await (await again.request.get('/api/activity')).json()) as { events: Array<{ type: string, device?: string }> }
+  expect(events.events.map(event => event.type)).toEqual([
+    'signed-in', 'signed-out-by-idp', 'other-devices-signed-out', 'device-signed-out', 'signed-in', 'signed-in', 'signed-in',
+  ])
+  expect(events.events[0]!.device).toMatch(/Chrome \d+ on Linux \(computer\)/)
+  await expect(again.getByTestId('activity').getByRole('listitem')).toHaveCount(7)
+  await expect(again.getByTestId('activity')).toContainText('You signed out all other devices (1)')
+  await expect(again.getByTestId('activity')).toContainText('Signed out by the identity provider')
+  for (const page of [laptop, phone, tablet, again]) await page.context().close()
+})

@@ -94,8 +94,8 @@ export function testSessionStore(backend: BackendUnderTest): void {
   Object.assign(process.env, env)
 
   const opened: EncryptedSessionStore[] = []
-  function openStore(overrides: Record<string, string> = {}): EncryptedSessionStore {
-    const store = createSessionStore({ ...env, ...overrides }) as EncryptedSessionStore
+  function openStore(overrides: Record<string, string> = {}, request?: { userAgent: () => string }): EncryptedSessionStore {
+    const store = createSessionStore({ ...env, ...overrides }, request) as EncryptedSessionStore
     opened.push(store)
     return store
   }
@@ -347,6 +347,43 @@ export function testSessionStore(backend: BackendUnderTest): void {
         const dump = await raw.dump()
         expect(dump).toContain(id)
         for (const fact of [device.label, 'Vivaldi', 'Linux']) expect(dump).not.toContain(fact)
+      })
+
+      it('a session written while serving a request records its device and a "signed in" event, both sealed', async () => {
+        const serving = openStore({}, { userAgent: () => 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0' })
+        const person = newPerson()
+        const id = newSessionId()
+        await serving.set(id, newStateData({ person }))
+
+        expect((await serving.sessionsOf(person.sub))[0]!.device?.label).toBe('Firefox 133 on Windows (computer)')
+        expect(await serving.activityOf(person.sub)).toEqual([expect.objectContaining({ type: 'signed-in', device: 'Firefox 133 on Windows (computer)' })])
+        expect(await raw.dump()).not.toContain('Firefox')
+      })
+
+      it('"last active" is written at most once every few minutes per app server, and listed with the session', async () => {
+        const serving = openStore({}, { userAgent: () => 'Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0.0.0 Safari/537.36' })
+        const person = newPerson()
+        const id = newSessionId()
+        const start = Date.now()
+        vi.useFakeTimers({ toFake: ['Date'], now: start })
+        try {
+          await serving.set(id, newStateData({ person }))
+          const lastActive = async () => (await serving.sessionsOf(person.sub))[0]!.lastActiveAt
+          const startSeconds = Math.floor(start / 1000)
+          vi.setSystemTime(start + 10_000)
+          await serving.get(id)
+          await vi.waitFor(async () => expect(await lastActive()).toBe(startSeconds + 10), { timeout: 5000 })
+          vi.setSystemTime(start + 200_000)
+          await serving.get(id)
+          await sleep(200)
+          expect(await lastActive()).toBe(startSeconds + 10)
+          vi.setSystemTime(start + 320_000)
+          await serving.get(id)
+          await vi.waitFor(async () => expect(await lastActive()).toBe(startSeconds + 320), { timeout: 5000 })
+        }
+        finally {
+          vi.useRealTimers()
+        }
       })
 
       it('a payload is bound to its session id and to the secret', async () => {

@@ -2,7 +2,7 @@ import { devicesOf, signOut } from '../../utils/devices'
 
 /** Signs out every device of the caller's but this one. */
 export default defineEventHandler(async (event) => {
-  const { sessions } = await devicesOf(event)
+  const { sub, sessions } = await devicesOf(event)
   const others = sessions.filter(session => !session.current)
-  return { signedOut: await signOut(event, others) }
+  return { signedOut: await signOut(event, sub, others, 'other-devices-signed-out') }
 })

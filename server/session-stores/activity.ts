@@ -1,0 +1,28 @@
+import type { DeviceFacts } from './device'
+
+/** What happened to a user's sessions, as the devices page lists it and the operator's log records it. */
+export type ActivityType =
+  | 'signed-in'
+  | 'signed-out'
+  /** The IdP ended one IdP session (a logout token naming a sid). */
+  | 'signed-out-by-idp'
+  /** The IdP ended every session of the user (a logout token naming the sub alone). */
+  | 'signed-out-everywhere-by-idp'
+  | 'device-signed-out'
+  | 'other-devices-signed-out'
+
+export interface ActivityEvent {
+  type: ActivityType
+  /** Unix seconds. */
+  at: number
+  /** The device the event was about (or, for the user's own actions, the one they used). */
+  device: string | undefined
+  /** How many sessions it ended, where it ended several. */
+  count?: number
+}
+
+/** How many events a user's log keeps, and for how long after its last event. */
+export const ACTIVITY_KEEP = 50
+export const ACTIVITY_SECONDS = 30 * 24 * 3600
+
+export const deviceLabel = (device: DeviceFacts | undefined) => device?.label
