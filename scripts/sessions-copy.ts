@@ -94,7 +94,8 @@ function reportLines(report: CopyReport, dryRun: boolean): string[] {
   const errors = report.unreadable + (report.failure ? 1 : 0)
   const lines = dryRun
     ? [
-        `Would copy   ${sessions.copied} sessions, ${tombstones.copied} tombstones, ${onceKeys.copied} logout-token ids (those already in the target are skipped when copying)`,
+        `Would copy   ${sessions.copied} sessions, ${tombstones.copied} tombstones, ${onceKeys.copied} logout-token ids, `
+        + `${report.accountRecords.copied} activity logs and last-active times (those already in the target are skipped when copying)`,
         `Skipped      ${sessions.expired} sessions expired`,
       ]
     : [
@@ -103,6 +104,7 @@ function reportLines(report: CopyReport, dryRun: boolean): string[] {
         `Tombstones   ${tombstones.copied + tombstones.ended} copied (${tombstones.ended} of them ended a session an earlier copy had brought); `
         + `skipped: ${tombstones.present} already in the target`,
         `Logout-token ids  ${onceKeys.copied} copied; skipped: ${onceKeys.present} already in the target`,
+        `Activity logs and last-active times  ${report.accountRecords.copied} copied; skipped: ${report.accountRecords.present} already in the target`,
       ]
   lines.push(`Errors       ${errors}`)
   if (report.unreadable) {

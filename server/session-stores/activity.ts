@@ -26,3 +26,12 @@ export const ACTIVITY_KEEP = 50
 export const ACTIVITY_SECONDS = 30 * 24 * 3600
 
 export const deviceLabel = (device: DeviceFacts | undefined) => device?.label
+
+// Records that are not the SDK's sessions, kept through the same backend calls as sessions (sealed,
+// expiring, never indexed by user): a user's activity log, and when each session was last active.
+// SDK and migrated session ids are hex or UUIDs, so these prefixes never name one of them.
+export const ACTIVITY_PREFIX = 'activity-'
+export const LAST_ACTIVE_PREFIX = 'seen-'
+
+/** Whether a record the backend holds is an activity log or a last-active time rather than a session. */
+export const isAccountRecord = (id: string) => id.startsWith(ACTIVITY_PREFIX) || id.startsWith(LAST_ACTIVE_PREFIX)

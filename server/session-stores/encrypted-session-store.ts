@@ -3,7 +3,7 @@ import type { SessionStore, StateData, StoreOptions } from '@auth0/auth0-nuxt'
 import { BackendGuard, BackendOutageError } from './backend-guard'
 import type { RateLimiterAbstract } from 'rate-limiter-flexible'
 import type { RateLimit, SessionBackend, StoredSession } from './session-backend'
-import { ACTIVITY_KEEP, ACTIVITY_SECONDS, type ActivityEvent, type ActivityType } from './activity'
+import { ACTIVITY_KEEP, ACTIVITY_PREFIX, ACTIVITY_SECONDS, LAST_ACTIVE_PREFIX, type ActivityEvent, type ActivityType } from './activity'
 import { describeDevice, type DeviceFacts } from './device'
 import { SessionCrypto } from './session-crypto'
 import { createdAtSeconds, nowInSeconds, sessionExpiresAt, type SessionDurations } from './session-expiry'
@@ -17,11 +17,7 @@ const CLOCK_SKEW_SECONDS = 5
 export const LAST_ACTIVE_EVERY_SECONDS = 300
 /** Sessions whose last activity this process remembers writing; beyond it the oldest are forgotten (and written again sooner). */
 const LAST_ACTIVE_REMEMBERED = 10_000
-// Records that are not the SDK's sessions, kept through the same backend calls (sealed, expiring, never
-// indexed by user): a user's activity log, and when each session was last active. SDK and migrated
-// session ids are hex or UUIDs, so these prefixes never name one of them.
-const ACTIVITY_PREFIX = 'activity-'
-const LAST_ACTIVE_PREFIX = 'seen-'
+
 
 /** What the app may show about one of a user's sessions: never a token. */
 export interface SessionSummary {

@@ -1,3 +1,4 @@
+import { isAccountRecord } from './activity'
 import type { ExportedEntry, ImportOutcome, SessionBackend } from './session-backend'
 import { SessionCrypto } from './session-crypto'
 import { nowInSeconds } from './session-expiry'
@@ -10,6 +11,8 @@ export interface CopyReport {
   sessions: Tally & { expired: number }
   tombstones: Tally
   onceKeys: Tally
+  /** Users' activity logs and sessions' last-active times (server/session-stores/activity.ts), copied like sessions. */
+  accountRecords: Tally
   /** Sessions the secret does not open: sealed under another SESSION_STORE_SECRET, or damaged. Not copied. */
   unreadable: number
   /** Why the copy stopped early (the source or the target failed), if it did. */
@@ -30,7 +33,7 @@ export interface CopyOptions {
 const emptyTally = (): Tally => ({ 'copied': 0, 'ended': 0, 'present': 0, 'tombstoned': 0, 'over-cap': 0 })
 
 function emptyReport(): CopyReport {
-  return { sessions: { ...emptyTally(), expired: 0 }, tombstones: emptyTally(), onceKeys: emptyTally(), unreadable: 0 }
+  return { sessions: { ...emptyTally(), expired: 0 }, tombstones: emptyTally(), onceKeys: emptyTally(), accountRecords: emptyTally(), unreadable: 0 }
 }
 
 const TALLY_OF = { session: 'sessions', tombstone: 'tombstones', once: 'onceKeys' } as const
@@ -64,7 +67,7 @@ export async function copySessions(from: SessionBackend, to: SessionBackend, opt
     const copyable = next.value.filter((entry) => {
       if (entry.kind !== 'session') return true
       if (entry.expiresAt <= now) {
-        report.sessions.expired++
+        if (!isAccountRecord(entry.id)) report.sessions.expired++
         return false
       }
       // A payload the target's app could not open would sign its user out all the same.
@@ -83,7 +86,10 @@ export async function copySessions(from: SessionBackend, to: SessionBackend, opt
       await batches.return?.()
       return report
     }
-    copyable.forEach((entry, index) => report[TALLY_OF[entry.kind]][outcomes[index]!]++)
+    copyable.forEach((entry, index) => {
+      const tally = entry.kind === 'session' && isAccountRecord(entry.id) ? report.accountRecords : report[TALLY_OF[entry.kind]]
+      tally[outcomes[index]!]++
+    })
     options.onProgress?.(report, entriesRead)
   }
 }

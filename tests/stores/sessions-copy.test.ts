@@ -127,6 +127,7 @@ describe.each(PAIRS)('sessions:copy from %s to %s', (fromName, toName) => {
       sessions: { 'copied': 0, 'present': 1, 'tombstoned': 0, 'over-cap': 0, 'ended': 0, 'expired': 0 },
       tombstones: { 'copied': 0, 'present': 1, 'tombstoned': 0, 'over-cap': 0, 'ended': 0 },
       onceKeys: { 'copied': 0, 'present': 1, 'tombstoned': 0, 'over-cap': 0, 'ended': 0 },
+      accountRecords: { 'copied': 0, 'present': 0, 'tombstoned': 0, 'over-cap': 0, 'ended': 0 },
       unreadable: 0,
     })
     expect(await to.store.get(kept)).toEqual(state)
