@@ -46,7 +46,7 @@ export interface EncryptedSessionStoreOptions {
   durations: SessionDurations
   /** A call that takes longer fails as an outage. */
   timeoutMs: number
-  /** The User-Agent of the request being served, if any: a new session records the device it describes. */
+  /** The User-Agent of the request being served ('' if it sent none), undefined outside a request: a new session records the device it describes. */
   userAgentOfRequest?: () => string | undefined
 }
 
@@ -115,8 +115,7 @@ export class EncryptedSessionStore implements SessionStore {
     checkSessionId(identifier)
     const stored = await this.#call(() => this.#backend.read(identifier))
     const state = stored && this.#open(stored)
-    // Only while serving a request: a script or a test reading sessions is not their owner being active.
-    if (state && this.#userAgentOfRequest() !== undefined) this.#noteActive(identifier, stored.expiresAt)
+    if (state) this.#noteActive(identifier, stored.expiresAt)
     return state
   }
 
@@ -129,6 +128,8 @@ export class EncryptedSessionStore implements SessionStore {
     const now = nowInSeconds()
     const written = this.#lastActiveWritten.get(id)
     if (written !== undefined && now - written < LAST_ACTIVE_EVERY_SECONDS) return
+    // Only while serving a request: a script or a test reading sessions is not their owner being active.
+    if (this.#userAgentOfRequest() === undefined) return
     this.#lastActiveWritten.delete(id)
     this.#lastActiveWritten.set(id, now)
     if (this.#lastActiveWritten.size > LAST_ACTIVE_REMEMBERED) this.#lastActiveWritten.delete(this.#lastActiveWritten.keys().next().value!)

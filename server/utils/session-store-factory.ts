@@ -46,12 +46,12 @@ export function createSessionStore(
 }
 
 /**
- * The User-Agent of the request this code runs for (Nitro's async context, nuxt.config.ts), or
- * undefined outside a request (scheduled tasks, scripts, tests).
+ * The User-Agent of the request this code runs for (Nitro's async context, nuxt.config.ts; '' when
+ * the client sent none), or undefined outside a request (scheduled tasks, scripts, tests).
  */
 function userAgentOfRequest(): string | undefined {
   try {
-    return getRequestHeader(useEvent(), 'user-agent')
+    return getRequestHeader(useEvent(), 'user-agent') ?? ''
   }
   catch {
     return undefined
