@@ -55,6 +55,22 @@ describe('the API, signed out', () => {
   })
 })
 
+describe('the devices API, signed out or from another site', () => {
+  it('lists nothing and signs nothing out without a session: 401', async () => {
+    expect((await fetch('/api/sessions')).status).toBe(401)
+    expect((await fetch('/api/activity')).status).toBe(401)
+    const sameOrigin = { origin: url('/').replace(/\/$/, '') }
+    expect((await fetch('/api/sessions/abc', { method: 'DELETE', headers: sameOrigin })).status).toBe(401)
+    expect((await fetch('/api/sessions/revoke-others', { method: 'POST', headers: sameOrigin })).status).toBe(401)
+  })
+
+  it('a DELETE or POST from another site is refused before anything else: 403', async () => {
+    const elsewhere = { 'origin': 'https://attacker.example', 'sec-fetch-site': 'cross-site' }
+    expect((await fetch('/api/sessions/abc', { method: 'DELETE', headers: elsewhere })).status).toBe(403)
+    expect((await fetch('/api/sessions/revoke-others', { method: 'POST', headers: elsewhere })).status).toBe(403)
+  })
+})
+
 describe('the back-channel logout route refuses what is not a logout token, and reads no more than it must', () => {
   it('a form without logout_token, or with one that is not a JWT, gets 400 with the OpenID error shape', async () => {
     for (const body of [form({}), form({ logout_token: '' }), form({ logout_token: 'not-a-jwt' }), form({ logout_token: 'a.b.c' })]) {
