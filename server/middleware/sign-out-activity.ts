@@ -1,4 +1,5 @@
 import { authRoutes, canonicalPath } from '../security/auth-routes'
+import type { DeviceFacts } from '../session-stores/device'
 import getSessionStoreInstance from '../utils/session-store-factory'
 
 const logoutPath = authRoutes(useRuntimeConfig().public.auth0?.routes).logout.toLowerCase()
@@ -9,12 +10,13 @@ const logoutPath = authRoutes(useRuntimeConfig().public.auth0?.routes).logout.to
  * store deletes is a logout and which the rotation of an id at sign-in, so the route is where to tell.
  */
 export default defineEventHandler(async (event) => {
-  if (canonicalPath(event.path) !== logoutPath) return
+  if (event.method !== 'GET' || canonicalPath(event.path) !== logoutPath) return
   const store = getSessionStoreInstance()
   if (!store) return
   const session = await useAuth0(event).getSession().catch(() => undefined)
   const sub = session?.user?.sub
   if (!sub) return
-  const current = (await store.sessionsOf(sub, session.idToken).catch(() => [])).find(summary => summary.current)
-  await store.recordActivity(sub, 'signed-out', { device: current?.device }).catch((error: unknown) => console.warn(`[activity] not recorded: ${(error as Error).message}`))
+  // The store keeps the device in the session's state, which the SDK hands back whole.
+  const device = (session as { device?: DeviceFacts }).device
+  await store.recordActivity(sub, 'signed-out', { device }).catch((error: unknown) => console.warn(`[activity] not recorded: ${(error as Error).message}`))
 })

@@ -136,7 +136,10 @@ export function idpMetadata(domain: string): Promise<IdpMetadata> {
       throw new IdpUnavailableError(`The IdP's discovery document at ${url} could not be fetched: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}.`, { cause: error })
     })
     if (!response.ok) throw new IdpUnavailableError(`The IdP's discovery document at ${url} answered ${response.status}.`)
-    const document = await response.json() as { issuer?: string, jwks_uri?: string, id_token_signing_alg_values_supported?: string[] }
+    // A body cut off by the timeout, or an HTML error page from a proxy, is the IdP not answering too.
+    const document = await response.json().catch((error: unknown) => {
+      throw new IdpUnavailableError(`The IdP's discovery document at ${url} could not be read: ${(error as Error).message}.`, { cause: error })
+    }) as { issuer?: string, jwks_uri?: string, id_token_signing_alg_values_supported?: string[] }
     if (!document.issuer || !document.jwks_uri) throw new IdpUnavailableError(`The IdP's discovery document at ${url} has no issuer or jwks_uri.`)
     return {
       issuer: document.issuer,

@@ -29,7 +29,7 @@ export interface SessionSummary {
   current: boolean
   /** The device that signed in, when the session was created by a request (not by a script or a test). */
   device: DeviceFacts | undefined
-  /** Unix seconds: when a request last read the session (to within LAST_ACTIVE_EVERY_SECONDS), else when it was created. */
+  /** Unix seconds: when a request last read the session (to within LAST_ACTIVE_EVERY_SECONDS), else when it was created; read only when asked for. */
   lastActiveAt: number
 }
 
@@ -65,8 +65,8 @@ export class EncryptedSessionStore implements SessionStore {
   readonly #userAgentOfRequest: () => string | undefined
   /** Session id → when this process last wrote its "last active" (Unix seconds); oldest first. */
   readonly #lastActiveWritten = new Map<string, number>()
-  /** Appends to a user's log run one at a time in this process (a read, then a write). */
-  #activityQueue: Promise<unknown> = Promise.resolve()
+  /** Activity log id → the last append queued for it: a user's appends run one at a time in this process (a read, then a write). */
+  readonly #activityQueues = new Map<string, Promise<unknown>>()
 
   constructor(options: EncryptedSessionStoreOptions) {
     this.name = options.name
@@ -90,9 +90,14 @@ export class EncryptedSessionStore implements SessionStore {
    */
   async set(identifier: string, stateData: StateData): Promise<void> {
     checkSessionId(identifier)
-    const userAgent = (stateData as StoredState).device ? undefined : this.#userAgentOfRequest()
-    const state: StoredState = userAgent === undefined ? stateData : { ...stateData, device: describeDevice(userAgent) }
-    const begins = state !== stateData
+    // While serving a request: a new id is a sign-in (or a stateless cookie moving in), and gets this
+    // request's device, whatever the state carried over from an earlier session of this browser; a
+    // session stored before devices were recorded gets one at its next write, with no event.
+    const userAgent = this.#userAgentOfRequest()
+    const begins = userAgent !== undefined && await this.#call(() => this.#backend.read(identifier)) === undefined
+    const state: StoredState = begins || (userAgent !== undefined && !(stateData as StoredState).device)
+      ? { ...stateData, device: describeDevice(userAgent) }
+      : stateData
     const json = serializeState(state)
     const now = nowInSeconds()
     const expiresAt = sessionExpiresAt(stateData, this.#durations, now)
@@ -160,8 +165,13 @@ export class EncryptedSessionStore implements SessionStore {
       const record = { id, sealed: this.#crypto.seal(id, JSON.stringify(events)), expiresAt: event.at + ACTIVITY_SECONDS, keys: { sids: [] } }
       await this.#call(() => this.#backend.write(record))
     }
-    const appended = this.#activityQueue.then(append, append)
-    this.#activityQueue = appended.catch(() => undefined)
+    // One user's appends one after another in this process; other users' do not wait for them.
+    const appended = (this.#activityQueues.get(id) ?? Promise.resolve()).then(append)
+    const settled = appended.catch(() => undefined)
+    this.#activityQueues.set(id, settled)
+    void settled.then(() => {
+      if (this.#activityQueues.get(id) === settled) this.#activityQueues.delete(id)
+    })
     return appended
   }
 
@@ -239,23 +249,32 @@ export class EncryptedSessionStore implements SessionStore {
   }
 
   /** The user's live sessions, newest first, for the profile and demo pages. */
-  async sessionsOf(sub: string, currentIdToken?: string): Promise<SessionSummary[]> {
+  async sessionsOf(sub: string, currentIdToken?: string, options: { lastActive?: boolean } = {}): Promise<SessionSummary[]> {
     const stored = await this.#call(() => this.#backend.listByUser(this.#crypto.indexKey('sub', sub)))
-    const summaries = await Promise.all(stored.map(async (session): Promise<SessionSummary | undefined> => {
+    const summaries: SessionSummary[] = []
+    for (const session of stored) {
       const state = this.#open(session)
-      if (!state) return undefined
+      if (!state) continue
       const createdAt = createdAtSeconds(state)
-      return {
+      summaries.push({
         id: session.id,
         sid: state.internal.sid,
         createdAt,
         expiresAt: session.expiresAt,
         current: currentIdToken !== undefined && state.idToken === currentIdToken,
         device: (state as StoredState).device,
-        lastActiveAt: Math.max(createdAt, await this.#lastActiveOf(session.id) ?? 0),
+        lastActiveAt: createdAt,
+      })
+    }
+    // The devices page only: one more read per session, ten at a time.
+    if (options.lastActive) {
+      for (let start = 0; start < summaries.length; start += 10) {
+        await Promise.all(summaries.slice(start, start + 10).map(async (summary) => {
+          summary.lastActiveAt = Math.max(summary.createdAt, await this.#lastActiveOf(summary.id) ?? 0)
+        }))
       }
-    }))
-    return summaries.filter(summary => summary !== undefined).sort((a, b) => b.createdAt - a.createdAt)
+    }
+    return summaries.sort((a, b) => b.createdAt - a.createdAt)
   }
 
   /** The scheduled task's work: it may take longer than one call's deadline, and says nothing of an outage. */

@@ -27,7 +27,7 @@ export async function devicesOf(event: H3Event) {
   const store = getSessionStoreInstance()
   if (!store) throw createError({ statusCode: 404, statusMessage: 'With SESSION_STORE=cookie each session lives in its browser\'s cookie: there is no list of devices to show.' })
   const { sub, idToken } = await signedInSession(event)
-  const sessions = await store.sessionsOf(sub, idToken)
+  const sessions = await store.sessionsOf(sub, idToken, { lastActive: true })
   const shown = (session: SessionSummary): Device => ({
     handle: store.handleOf(session.id),
     label: session.device?.label ?? 'A device that signed in before devices were recorded',

@@ -1,6 +1,9 @@
 // "Your devices": a user sees each browser signed in to their account and signs any other one out,
 // on every store; the signed-out device's next page, on any app server, asks it to log in.
 import type { Browser, Page } from '@playwright/test'
+import type { EncryptedSessionStore } from '~/server/session-stores/encrypted-session-store'
+import { createSessionStore } from '~/server/utils/session-store-factory'
+import { storeSettings } from './support/deployments'
 import { expect, test } from './support/fixtures'
 import { currentSessionOf, expectSignedIn, expectSignedOut, signIn, type DevUser } from './support/sign-in'
 
@@ -109,4 +112,31 @@ test('the activity log shows each sign-in, the devices signed out, and the IdP\'
   await expect(again.getByTestId('activity')).toContainText('You signed out all other devices (1)')
   await expect(again.getByTestId('activity')).toContainText('Signed out by the identity provider')
   for (const page of [laptop, phone, tablet, again]) await page.context().close()
+})
+
+test('a token refresh in flight when the device is signed out cannot bring its session back', { tag: '@every-store' }, async ({ browser, user, deployment }) => {
+  test.skip(deployment.store === 'embedded', 'The embedded store is one process: the test cannot write beside the app server (the store contract checks that refusal, and the tombstone, on every store).')
+  // The same store the app servers use, opened here as a second app server would: the SDK's own write path.
+  const store = createSessionStore(storeSettings(deployment)) as EncryptedSessionStore
+  try {
+    const laptop = await deviceSignedIn(browser, user)
+    const phone = await deviceSignedIn(browser, user)
+    const phoneSession = await currentSessionOf(phone)
+    // What the SDK holds while the phone's refresh is in flight: the state it read before.
+    const readBefore = await store.get(phoneSession.id)
+    expect(readBefore?.user?.sub).toBe(user.sub)
+
+    await laptop.reload()
+    await laptop.getByTestId('other-device').getByRole('button', { name: 'Sign out' }).click()
+    await expect(laptop.getByTestId('other-device')).toHaveCount(0)
+
+    // The refresh returns; the SDK writes the refreshed state, as it does after every refresh.
+    await store.set(phoneSession.id, { ...readBefore!, refreshToken: 'refreshed-after-the-sign-out' })
+    expect(await store.get(phoneSession.id)).toBeUndefined()
+    await expectSignedOut(phone)
+    for (const page of [laptop, phone]) await page.context().close()
+  }
+  finally {
+    await store.close()
+  }
 })

@@ -358,6 +358,15 @@ export function testSessionStore(backend: BackendUnderTest): void {
         expect((await serving.sessionsOf(person.sub))[0]!.device?.label).toBe('Firefox 133 on Windows (computer)')
         expect(await serving.activityOf(person.sub)).toEqual([expect.objectContaining({ type: 'signed-in', device: 'Firefox 133 on Windows (computer)' })])
         expect(await raw.dump()).not.toContain('Firefox')
+
+        // Signing in again: the SDK carries the earlier state (its device too) into a new id; the new
+        // session gets this request's device, and the log a second sign-in. A refresh of it (same id) adds nothing.
+        const phone = openStore({}, { userAgent: () => 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1' })
+        const again = newSessionId()
+        await phone.set(again, (await serving.get(id))!)
+        await phone.set(again, (await phone.get(again))!)
+        expect((await phone.sessionsOf(person.sub)).find(summary => summary.id === again)?.device?.label).toBe('Safari 18 on iOS (phone)')
+        expect((await phone.activityOf(person.sub)).map(event => event.device)).toEqual(['Safari 18 on iOS (phone)', 'Firefox 133 on Windows (computer)'])
       })
 
       it('"last active" is written at most once every few minutes per app server, and listed with the session', async () => {
@@ -368,7 +377,7 @@ export function testSessionStore(backend: BackendUnderTest): void {
         vi.useFakeTimers({ toFake: ['Date'], now: start })
         try {
           await serving.set(id, newStateData({ person }))
-          const lastActive = async () => (await serving.sessionsOf(person.sub))[0]!.lastActiveAt
+          const lastActive = async () => (await serving.sessionsOf(person.sub, undefined, { lastActive: true }))[0]!.lastActiveAt
           const startSeconds = Math.floor(start / 1000)
           vi.setSystemTime(start + 10_000)
           await serving.get(id)

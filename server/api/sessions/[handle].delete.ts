@@ -4,6 +4,7 @@ import { devicesOf, signOut } from '../../utils/devices'
 export default defineEventHandler(async (event) => {
   const handle = getRouterParam(event, 'handle') ?? ''
   const { sub, sessions, devices } = await devicesOf(event)
+  if (!devices.some(device => device.current)) throw createError({ statusCode: 409, statusMessage: 'This device could not be told apart from the others just now. Try again.' })
   const index = devices.findIndex(device => device.handle === handle)
   if (index < 0) throw createError({ statusCode: 404, statusMessage: 'No session of yours has this handle.' })
   if (devices[index]!.current) throw createError({ statusCode: 409, statusMessage: 'This is the device you are using: log out instead.' })
