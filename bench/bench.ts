@@ -1,6 +1,8 @@
-// Runs the sections named on the command line (operations, anchors, scaling, requests, faults), or all of them.
+// Runs the sections named on the command line (operations, anchors, scaling, requests, faults, against),
+// or all of them but `against`, which needs BENCH_BASELINE (bench/against.ts).
 import { cpus, loadavg } from 'node:os'
 import { mkdir, writeFile } from 'node:fs/promises'
+import { against } from './against'
 import { anchors } from './anchors'
 import { faults } from './faults'
 import { STORE_KINDS, unreachable, type StoreKind } from './backends'
@@ -13,6 +15,8 @@ interface Section {
   name: string
   title: string
   run: (kinds: StoreKind[]) => Promise<Table[]>
+  /** Left out of a run that names no section. */
+  onlyWhenNamed?: boolean
 }
 
 const SECTIONS: Section[] = [
@@ -21,6 +25,7 @@ const SECTIONS: Section[] = [
   { name: 'scaling', title: '3. Scaling with the number of stored sessions', run: scaling },
   { name: 'requests', title: '4. Whole requests, and 5. memory', run: requestsAndMemory },
   { name: 'faults', title: '6. Outage drill: a frozen, then killed database under load', run: faults },
+  { name: 'against', title: '7. This build against an earlier one (BENCH_BASELINE)', run: against, onlyWhenNamed: true },
 ]
 
 const wanted = process.argv.slice(2)
@@ -45,7 +50,7 @@ for (const line of skipped) console.log(line)
 
 const results: { title: string, tables: Table[] }[] = []
 const printed: string[] = [header, ...skipped.map(line => `${line}.`)]
-for (const section of SECTIONS.filter(section => !wanted.length || wanted.includes(section.name))) {
+for (const section of SECTIONS.filter(section => wanted.length ? wanted.includes(section.name) : !section.onlyWhenNamed)) {
   console.log(`\n### ${section.title}\n`)
   printed.push(`\n### ${section.title}\n`)
   const sectionStarted = performance.now()
