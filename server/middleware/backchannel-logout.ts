@@ -59,7 +59,6 @@ export default defineEventHandler(async (event) => {
     const ended = await store.endByLogoutToken({ iss: claims.iss, sid: claims.sid, sub: claims.sub }, { event })
     if (ended && claims.sub) {
       await store.recordActivity(claims.sub, claims.sid ? 'signed-out-by-idp' : 'signed-out-everywhere-by-idp', { count: ended })
-        .catch((error: unknown) => console.warn(`[activity] not recorded: ${(error as Error).message}`))
     }
     setResponseStatus(event, 200)
     return ''

@@ -18,5 +18,5 @@ export default defineEventHandler(async (event) => {
   if (!sub) return
   // The store keeps the device in the session's state, which the SDK hands back whole.
   const device = (session as { device?: DeviceFacts }).device
-  await store.recordActivity(sub, 'signed-out', { device }).catch((error: unknown) => console.warn(`[activity] not recorded: ${(error as Error).message}`))
+  await store.recordActivity(sub, 'signed-out', { device })
 })

@@ -1,5 +1,3 @@
-import type { DeviceFacts } from './device'
-
 /** What happened to a user's sessions, as the devices page lists it and the operator's log records it. */
 export type ActivityType =
   | 'signed-in'
@@ -24,8 +22,6 @@ export interface ActivityEvent {
 /** How many events a user's log keeps, and for how long after its last event. */
 export const ACTIVITY_KEEP = 50
 export const ACTIVITY_SECONDS = 30 * 24 * 3600
-
-export const deviceLabel = (device: DeviceFacts | undefined) => device?.label
 
 // Records that are not the SDK's sessions, kept through the same backend calls as sessions (sealed,
 // expiring, never indexed by user): a user's activity log, and when each session was last active.

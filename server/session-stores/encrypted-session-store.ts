@@ -110,10 +110,7 @@ export class EncryptedSessionStore implements SessionStore {
     }
     const written = await this.#call(() => this.#backend.write(record))
     const sub = stateData.user?.sub
-    // The session is stored: a log that cannot be written must not fail the sign-in.
-    if (begins && written && typeof sub === 'string') {
-      await this.recordActivity(sub, 'signed-in', { device: state.device }).catch((error: unknown) => console.warn(`[activity] not recorded: ${(error as Error).message}`))
-    }
+    if (begins && written && typeof sub === 'string') await this.recordActivity(sub, 'signed-in', { device: state.device })
   }
 
   async get(identifier: string): Promise<StateData | undefined> {
@@ -144,21 +141,31 @@ export class EncryptedSessionStore implements SessionStore {
   }
 
   async #lastActiveOf(id: string): Promise<number | undefined> {
-    const recordId = LAST_ACTIVE_PREFIX + id
-    const stored = await this.#call(() => this.#backend.read(recordId))
-    const plaintext = stored && stored.expiresAt > nowInSeconds() ? this.#crypto.open(recordId, stored.sealed) : undefined
+    const plaintext = await this.#readSealed(LAST_ACTIVE_PREFIX + id)
     return plaintext === undefined ? undefined : (JSON.parse(plaintext) as { at: number }).at
+  }
+
+  /** The plaintext of a record that is not a session (activity log, last active), or undefined: none, expired, or not ours. */
+  async #readSealed(id: string): Promise<string | undefined> {
+    const stored = await this.#call(() => this.#backend.read(id))
+    return stored && stored.expiresAt > nowInSeconds() ? this.#crypto.open(id, stored.sealed) : undefined
+  }
+
+  /** How log lines name a user (SessionCrypto.logRef): the migration's and the activity log's lines agree. */
+  userRef(sub: string): string {
+    return this.#crypto.logRef(sub)
   }
 
   /**
    * Adds an event to the user's activity log: the newest ACTIVITY_KEEP events, sealed like a
    * session, kept ACTIVITY_SECONDS after the last one. One JSON line per event goes to the log,
-   * naming the user by a short keyed hash, never by `sub`, e-mail or token.
+   * naming the user by a short keyed hash, never by `sub`, e-mail or token. Never rejects: what it
+   * records follows something already done (a sign-in, a sign-out), which a log that cannot be
+   * written must not undo; the failure is logged instead.
    */
   recordActivity(sub: string, type: ActivityType, details: { device?: DeviceFacts, count?: number } = {}): Promise<void> {
     const event: ActivityEvent = { type, at: nowInSeconds(), device: details.device?.label, ...(details.count !== undefined && { count: details.count }) }
-    const user = this.#crypto.indexKey('log', sub).slice('log:'.length, 'log:'.length + 8)
-    console.info(JSON.stringify({ activity: type, user, device: event.device, count: event.count, at: new Date(event.at * 1000).toISOString() }))
+    console.info(JSON.stringify({ activity: type, user: this.userRef(sub), device: event.device, count: event.count, at: new Date(event.at * 1000).toISOString() }))
     const id = this.#activityId(sub)
     const append = async () => {
       const events = [event, ...await this.activityOf(sub)].slice(0, ACTIVITY_KEEP)
@@ -166,20 +173,18 @@ export class EncryptedSessionStore implements SessionStore {
       await this.#call(() => this.#backend.write(record))
     }
     // One user's appends one after another in this process; other users' do not wait for them.
-    const appended = (this.#activityQueues.get(id) ?? Promise.resolve()).then(append)
-    const settled = appended.catch(() => undefined)
+    const settled = (this.#activityQueues.get(id) ?? Promise.resolve()).then(append)
+      .catch((error: unknown) => console.warn(`[activity] a ${type} event was not recorded: ${(error as Error).message}`))
     this.#activityQueues.set(id, settled)
     void settled.then(() => {
       if (this.#activityQueues.get(id) === settled) this.#activityQueues.delete(id)
     })
-    return appended
+    return settled
   }
 
   /** The user's activity log, newest first. */
   async activityOf(sub: string): Promise<ActivityEvent[]> {
-    const id = this.#activityId(sub)
-    const stored = await this.#call(() => this.#backend.read(id))
-    const plaintext = stored && stored.expiresAt > nowInSeconds() ? this.#crypto.open(id, stored.sealed) : undefined
+    const plaintext = await this.#readSealed(this.#activityId(sub))
     return plaintext === undefined ? [] : JSON.parse(plaintext) as ActivityEvent[]
   }
 

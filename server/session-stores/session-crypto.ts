@@ -46,8 +46,13 @@ export class SessionCrypto {
   }
 
   /** HMAC-SHA256 of a claim, so an index can be searched by `sid` or `sub` without storing either. */
-  indexKey(claim: 'sid' | 'sub' | 'iss' | 'jti' | 'stateless-cookie' | 'session-handle' | 'activity' | 'log', value: string): string {
+  indexKey(claim: 'sid' | 'sub' | 'iss' | 'jti' | 'stateless-cookie' | 'session-handle' | 'activity', value: string): string {
     return `${claim}:${createHmac('sha256', this.#indexKey).update(`${claim}\0${value}`).digest('base64url')}`
+  }
+
+  /** How log lines name a user: 8 hex characters of a keyed hash of `sub`, the same for the same user, never the `sub`. */
+  logRef(sub: string): string {
+    return createHmac('sha256', this.#indexKey).update(`log\0${sub}`).digest('hex').slice(0, 8)
   }
 
   /** A session id shaped like the SDK's (32 hex characters), the same for the same `value`, unguessable without the secret. */

@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Auth0ClientOptions } from '@auth0/auth0-nuxt'
 import { StatefulStateStore, StatelessStateStore, type SessionStore, type StateData } from '@auth0/auth0-server-js'
@@ -76,7 +75,6 @@ function writingWith(set: (id: string, state: StateData) => Promise<void>): Sess
  */
 export class StatelessSessionMigration {
   readonly #store: EncryptedSessionStore
-  readonly #sessionSecret: string
   readonly #durations: SessionDurations
   readonly #stateless: StatelessStateStore<CookieJar>
   readonly #writing: StatefulStoreWithId
@@ -84,7 +82,6 @@ export class StatelessSessionMigration {
 
   constructor(store: EncryptedSessionStore, sdk: Pick<Auth0ClientOptions, 'sessionSecret' | 'sessionConfiguration'>) {
     this.#store = store
-    this.#sessionSecret = sdk.sessionSecret
     const configuration = { ...sdk.sessionConfiguration, secret: sdk.sessionSecret }
     // The SDK's defaults (AbstractSessionStore), for the expiry rule it applies to its cookies.
     this.#durations = {
@@ -172,7 +169,7 @@ export class StatelessSessionMigration {
   /** One line per moved session: no token, no sub (a short keyed hash of it, the same for the same user). */
   #log(id: string, state: StateData): void {
     const sub = state.user?.sub
-    const user = typeof sub === 'string' ? createHmac('sha256', this.#sessionSecret).update(`log\0${sub}`).digest('hex').slice(0, 8) : 'unknown'
+    const user = typeof sub === 'string' ? this.#store.userRef(sub) : 'unknown'
     const signedIn = new Date(createdAtSeconds(state) * 1000).toISOString()
     console.info(`[session-migration] moved a session from its stateless cookie into the ${this.#store.name} store: `
       + `session ${id.slice(0, 8)}…, user ${user}, signed in ${signedIn}.`)

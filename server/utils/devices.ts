@@ -51,7 +51,7 @@ export async function signOut(event: H3Event, sub: string, sessions: SessionSumm
   for (const session of sessions) await store.delete(session.id)
   const device = why === 'device-signed-out' ? sessions[0]?.device : undefined
   if (sessions.length) {
-    await store.recordActivity(sub, why, { device, count: sessions.length }).catch((error: unknown) => console.warn(`[activity] not recorded: ${(error as Error).message}`))
+    await store.recordActivity(sub, why, { device, count: sessions.length })
   }
   if (useRuntimeConfig(event).public.devIdpUrl) {
     const admin = devIdpAdmin(event)
