@@ -73,7 +73,8 @@ export async function dropNamespace(kind: StoreKind, namespace: string): Promise
       return
     case 'postgres': {
       const table = env.POSTGRES_SESSION_TABLE!
-      await postgresQuery(`DROP TABLE IF EXISTS ${table}`)
+      // The rate limiter's table too: the store creates it beside the sessions' (postgres.ts).
+      await postgresQuery(`DROP TABLE IF EXISTS ${table}, ${table}_rate_limits`)
       return
     }
     case 'mongodb': {
