@@ -18,7 +18,6 @@ export const LAST_ACTIVE_EVERY_SECONDS = 300
 /** Sessions whose last activity this process remembers writing; beyond it the oldest are forgotten (and written again sooner). */
 const LAST_ACTIVE_REMEMBERED = 10_000
 
-
 /** What the app may show about one of a user's sessions: never a token. */
 export interface SessionSummary {
   id: string
@@ -148,7 +147,7 @@ export class EncryptedSessionStore implements SessionStore {
   /** The plaintext of a record that is not a session (activity log, last active), or undefined: none, expired, or not ours. */
   async #readSealed(id: string): Promise<string | undefined> {
     const stored = await this.#call(() => this.#backend.read(id))
-    return stored && stored.expiresAt > nowInSeconds() ? this.#crypto.open(id, stored.sealed) : undefined
+    return stored && this.#plaintextOf(stored)
   }
 
   /** How log lines name a user (SessionCrypto.logRef): the migration's and the activity log's lines agree. */
@@ -298,9 +297,13 @@ export class EncryptedSessionStore implements SessionStore {
 
   /** Expiry is checked here too: a purge that lags must never hand back an expired session. */
   #open(stored: StoredSession): StateData | undefined {
-    if (stored.expiresAt <= nowInSeconds()) return undefined
-    const plaintext = this.#crypto.open(stored.id, stored.sealed)
+    const plaintext = this.#plaintextOf(stored)
     return plaintext === undefined ? undefined : JSON.parse(plaintext) as StateData
+  }
+
+  /** A record's plaintext, unless it expired or does not open (another secret, another id, damaged). */
+  #plaintextOf(stored: StoredSession): string | undefined {
+    return stored.expiresAt > nowInSeconds() ? this.#crypto.open(stored.id, stored.sealed) : undefined
   }
 
   /** Outages become SessionStoreUnavailableError (a 503 naming the store); bugs pass through as they are. */

@@ -41,6 +41,19 @@ export async function devicesOf(event: H3Event) {
 }
 
 /**
+ * devicesOf(), for a route that signs devices out: 409 when no session is marked as the caller's
+ * (the one holding its id token; a token refresh racing the request can leave none), since the
+ * caller's own could then be among those it ends.
+ */
+export async function devicesToSignOut(event: H3Event) {
+  const devices = await devicesOf(event)
+  if (!devices.sessions.some(session => session.current)) {
+    throw createError({ statusCode: 409, statusMessage: 'This device could not be told apart from the others just now. Try again.' })
+  }
+  return devices
+}
+
+/**
  * Signs sessions out, on every app server at once: each leaves the store with a tombstone, so its
  * next request anywhere finds nothing and a refresh in flight cannot write it back. With the dev IdP,
  * its IdP session ends too (the IdP then sends a back-channel logout, which finds it gone); with
