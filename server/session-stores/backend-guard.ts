@@ -14,8 +14,10 @@ export function isOutage(error: unknown): boolean {
   if (PROGRAMMING_ERRORS.some(type => error instanceof type)) return false
   const code = (error as { code?: unknown } | undefined)?.code
   if (typeof code === 'string' && SQL_STATEMENT_ERROR.test(code)) return false
-  // Redis: a Lua script that failed is our bug; OOM, READONLY, LOADING, MASTERDOWN... are the server's state.
-  if (error instanceof Error && error.name === 'ReplyError' && /Error running script|user_script/.test(error.message)) return false
+  // Redis: a Lua script that failed, or a command spanning slots of a Cluster, is our bug; OOM, READONLY,
+  // LOADING, MASTERDOWN, CLUSTERDOWN... are the server's state.
+  if (error instanceof Error && error.name === 'ReplyError' && /Error running script|user_script|^CROSSSLOT|^WRONGTYPE/.test(error.message)) return false
+  if (error instanceof Error && /keys in (a|the) pipeline/.test(error.message)) return false
   return true
 }
 

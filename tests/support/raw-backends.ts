@@ -1,13 +1,12 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Redis } from 'ioredis'
 import { MongoClient } from 'mongodb'
 import pg from 'pg'
 import { readSessionStoreConfig, type BackendName } from '~/server/session-stores/backends'
 import { sessionFileName, type EmbeddedSettings } from '~/server/session-stores/backends/embedded'
 import type { MongoSettings } from '~/server/session-stores/backends/mongodb'
 import type { PostgresSettings } from '~/server/session-stores/backends/postgres'
-import type { RedisSettings } from '~/server/session-stores/backends/redis'
+import { masters, openRedis, type RedisSettings } from '~/server/session-stores/backends/redis-connection'
 
 /** Reads a backend directly, as an attacker with a database dump (or an operator) would. */
 export interface RawBackend {
@@ -40,10 +39,11 @@ function rawEmbedded(config: EmbeddedSettings): RawBackend {
 }
 
 function rawRedis(config: RedisSettings): RawBackend {
-  const redis = new Redis(config.url)
+  const redis = openRedis(config)
   return {
+    // On a Cluster, every master's keys.
     async dump() {
-      const keys = await redis.keys(`${config.keyPrefix}*`)
+      const keys = (await Promise.all(masters(redis).map(node => node.keys(`${config.keyPrefix}*`)))).flat()
       const values = await Promise.all(keys.map(async (key) => {
         const type = await redis.type(key)
         if (type === 'hash') return JSON.stringify(await redis.hgetall(key))

@@ -64,11 +64,14 @@ describe('what counts as an outage', () => {
     expect(isOutage(new Error('connect ECONNREFUSED 127.0.0.1:5432'))).toBe(true)
     expect(isOutage(Object.assign(new Error('the database system is shutting down'), { code: '57P03' }))).toBe(true)
     expect(isOutage(Object.assign(new Error('OOM command not allowed'), { name: 'ReplyError' }))).toBe(true)
+    expect(isOutage(Object.assign(new Error('CLUSTERDOWN The cluster is down'), { name: 'ReplyError' }))).toBe(true)
   })
 
   it('not a bug in the statement or script itself', () => {
     expect(isOutage(Object.assign(new Error('syntax error at or near "SELEC"'), { code: '42601' }))).toBe(false)
     expect(isOutage(Object.assign(new Error('ERR Error running script (call to f_1): @user_script:3: bad'), { name: 'ReplyError' }))).toBe(false)
     expect(isOutage(new RangeError('Invalid array length'))).toBe(false)
+    expect(isOutage(Object.assign(new Error('CROSSSLOT Keys in request don\'t hash to the same slot'), { name: 'ReplyError' }))).toBe(false)
+    expect(isOutage(new Error('All keys in the pipeline should belong to the same slots allocation group'))).toBe(false)
   })
 })

@@ -20,7 +20,8 @@ describe('choosing the session store with SESSION_STORE', () => {
   })
 
   it('reads each backend\'s usual connection variables, with defaults that match docker-compose.yml', () => {
-    expect(backendSettings({ SESSION_STORE: 'redis', SESSION_STORE_SECRET: secret })).toEqual({ url: 'redis://localhost:6379', keyPrefix: 'auth0:' })
+    expect(backendSettings({ SESSION_STORE: 'redis', SESSION_STORE_SECRET: secret }))
+      .toMatchObject({ topology: { kind: 'standalone', url: 'redis://localhost:6379' }, keyPrefix: 'auth0:', waitForReplicas: 0 })
     expect(backendSettings({ SESSION_STORE: 'postgres', SESSION_STORE_SECRET: secret }))
       .toMatchObject({ connectionString: 'postgres://postgres:postgres@localhost:5432/auth0_sessions', table: 'auth0_sessions' })
     expect(backendSettings({ SESSION_STORE: 'Postgres', SESSION_STORE_SECRET: secret, PGHOST: 'db', PGUSER: 'app', PGPASSWORD: 'p@ss' }))
