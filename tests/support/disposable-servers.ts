@@ -32,15 +32,17 @@ export async function freePort(): Promise<number> {
   })
 }
 
-function exited(child: ChildProcess): Promise<void> {
+/** Resolves once `child` has exited (at once when it already has). */
+export function exited(child: ChildProcess): Promise<void> {
   return new Promise(resolve => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())))
 }
 
-async function until(ready: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+/** Polls `ready` every `everyMs` until it says true; throws naming `what` after `timeoutMs`. */
+export async function until(ready: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000, everyMs = 50): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (await ready()) return
-    await sleep(50)
+    await sleep(everyMs)
   }
   throw new Error(`${what} did not become ready within ${timeoutMs} ms`)
 }
@@ -57,7 +59,9 @@ function succeeds(command: string, args: string[]): boolean {
 
 /** Why a disposable server of this kind cannot be started here, or undefined when it can. */
 export function missingServerBinary(kind: 'redis' | 'postgres'): string | undefined {
-  if (kind === 'redis') return succeeds('redis-server', ['--version']) ? undefined : 'redis-server is not installed (apt-get install redis-server)'
+  if (kind === 'redis') {
+    return succeeds('redis-server', ['--version']) && succeeds('redis-cli', ['--version']) ? undefined : 'redis-server or redis-cli is not installed (apt-get install redis-server)'
+  }
   return postgresBin() ? undefined : 'PostgreSQL server binaries are not installed (apt-get install postgresql)'
 }
 

@@ -6,7 +6,8 @@ import { readSessionStoreConfig, type BackendName } from '~/server/session-store
 import { sessionFileName, type EmbeddedSettings } from '~/server/session-stores/backends/embedded'
 import type { MongoSettings } from '~/server/session-stores/backends/mongodb'
 import type { PostgresSettings } from '~/server/session-stores/backends/postgres'
-import { masters, openRedis, type RedisSettings } from '~/server/session-stores/backends/redis-connection'
+import { masters, openRedis, readRedisSettings, type RedisClient, type RedisSettings } from '~/server/session-stores/backends/redis-connection'
+import { EnvReader } from '~/server/session-stores/session-store-config'
 
 /** Reads a backend directly, as an attacker with a database dump (or an operator) would. */
 export interface RawBackend {
@@ -38,12 +39,36 @@ function rawEmbedded(config: EmbeddedSettings): RawBackend {
   }
 }
 
+/**
+ * Every key matching `match` (a SCAN pattern) on every master: a Cluster spreads keys over all of them.
+ * A Cluster knows its masters once it has read the slot map, which its first command waits for.
+ */
+async function redisKeys(redis: RedisClient, match: string): Promise<string[]> {
+  await redis.ping()
+  const perMaster = await Promise.all(masters(redis).map(async (node) => {
+    const keys: string[] = []
+    for await (const batch of node.scanStream({ match, count: 1000 }) as AsyncIterable<string[]>) keys.push(...batch)
+    return keys
+  }))
+  return perMaster.flat()
+}
+
+/** The keys matching `match` in the Redis (standalone, Sentinel or Cluster) that these settings name. */
+export async function redisKeysUnder(env: Record<string, string | undefined>, match: string): Promise<string[]> {
+  const redis = openRedis(readRedisSettings(new EnvReader(env)))
+  try {
+    return await redisKeys(redis, match)
+  }
+  finally {
+    await redis.quit()
+  }
+}
+
 function rawRedis(config: RedisSettings): RawBackend {
   const redis = openRedis(config)
   return {
-    // On a Cluster, every master's keys.
     async dump() {
-      const keys = (await Promise.all(masters(redis).map(node => node.keys(`${config.keyPrefix}*`)))).flat()
+      const keys = await redisKeys(redis, `${config.keyPrefix}*`)
       const values = await Promise.all(keys.map(async (key) => {
         const type = await redis.type(key)
         if (type === 'hash') return JSON.stringify(await redis.hgetall(key))

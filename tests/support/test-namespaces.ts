@@ -3,6 +3,7 @@
 // can tell what a crashed run left (older than any run lasts) from the data of a run still going.
 import { randomBytes } from 'node:crypto'
 import { readSessionStoreConfig } from '~/server/session-stores/backends'
+import { redisKeysUnder } from './raw-backends'
 
 /** Longer than any test run takes, even on a loaded machine: an older namespace's run is over. */
 const STALE_AFTER_MS = 60 * 60 * 1000
@@ -33,4 +34,10 @@ export async function dropStoreData(env: Record<string, string>): Promise<void> 
   finally {
     await backend.close()
   }
+}
+
+/** The namespaces that keys under `prefix` belong to, in the Redis these settings name (every master of a Cluster). */
+export async function namespacesInRedis(env: Record<string, string>, prefix: string): Promise<string[]> {
+  const match = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`
+  return (await redisKeysUnder(env, match)).map(key => key.slice(prefix.length).split(':')[0]!)
 }

@@ -1,0 +1,104 @@
+// The Redis store on a Redis Cluster of 3 masters and 3 replicas that this file starts on loopback
+// ports: the whole contract with its fault tests, the cluster's own settings, a hung master, and a
+// master failover in the middle of load.
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, describe, expect, it } from 'vitest'
+import type { EncryptedSessionStore } from '~/server/session-stores/encrypted-session-store'
+import { createSessionStore } from '~/server/utils/session-store-factory'
+import { missingServerBinary } from '../support/disposable-servers'
+import { startRedisCluster, type RedisCluster } from '../support/redis-cluster'
+import { newSessionId, newStateData } from '../support/state-data'
+import { dropStoreData, namespacesInRedis, newNamespace } from '../support/test-namespaces'
+import { TEST_SECRET, testSessionStore } from './session-store-contract'
+
+const PREFIX = 'auth0-test-'
+const skip = missingServerBinary('redis')
+
+// The contract reads the settings while Vitest collects the tests, so the cluster is up before that.
+const cluster = skip ? undefined : await startRedisCluster()
+// Registered before the contract's own afterAll, so it runs after it (hooks unwind as a stack).
+afterAll(async () => {
+  await cluster?.close()
+})
+
+testSessionStore({
+  name: 'redis',
+  env: namespace => ({ ...cluster!.env(), REDIS_KEY_PREFIX: `${PREFIX}${namespace}:` }),
+  namespacesHeld: () => namespacesInRedis(cluster!.env(), PREFIX),
+  unreachable: { env: { REDIS_CLUSTER_NODES: '127.0.0.1:1,127.0.0.1:2', REDIS_PASSWORD: 'hunter2' }, address: '127.0.0.1:1' },
+  // The fault tests freeze, kill and restart every node: the whole cluster is the store's server.
+  disposable: { start: () => startRedisCluster(), env: server => (server as RedisCluster).env() },
+  skip,
+})
+
+/** A store on `cluster`, in a namespace of its own; `settings` replace the cluster's (another way to name it). */
+function storeOn(cluster: RedisCluster, settings: Record<string, string> = cluster.env()) {
+  const env = { SESSION_STORE: 'redis', SESSION_STORE_SECRET: TEST_SECRET, ...settings, REDIS_KEY_PREFIX: `${PREFIX}${newNamespace()}:` }
+  return { store: createSessionStore(env) as EncryptedSessionStore, env, sessionKey: (id: string) => `${env.REDIS_KEY_PREFIX}session:${id}` }
+}
+
+/** Calls `call` every 50 ms until it resolves, for at most `giveUpMs`; resolves with its value. */
+async function untilAnswered<T>(call: () => Promise<T>, giveUpMs = 15_000): Promise<T> {
+  const started = Date.now()
+  for (;;) {
+    try {
+      return await call()
+    }
+    catch (error) {
+      if (Date.now() - started > giveUpMs) throw error
+      await sleep(50)
+    }
+  }
+}
+
+describe.skipIf(skip)('the Redis store on a Redis Cluster', () => {
+  it('is reached through a redis+cluster:// URL as through REDIS_CLUSTER_NODES', async () => {
+    const { store, env } = storeOn(cluster!, { REDIS_URL: cluster!.url })
+    try {
+      expect(store.location).toBe(cluster!.url)
+      const id = newSessionId()
+      const state = newStateData()
+      await store.set(id, state)
+      expect(await store.get(id)).toEqual(state)
+      await store.deleteByLogoutToken({ sid: state.internal.sid })
+      expect(await store.get(id)).toBeUndefined()
+    }
+    finally {
+      await store.close()
+      await dropStoreData(env)
+    }
+  })
+
+  it('a hung master: calls on its sessions fail within the deadline with a 503; its replica then serves them while it still hangs', async () => {
+    const ownCluster = await startRedisCluster()
+    const { store, sessionKey } = storeOn(ownCluster)
+    try {
+      const sessions = Array.from({ length: 30 }, () => ({ id: newSessionId(), state: newStateData() }))
+      for (const { id, state } of sessions) await store.set(id, state)
+      await ownCluster.replicated()
+      const hung = await ownCluster.masterOf(sessionKey(sessions[0]!.id))
+      const slots = await ownCluster.slotsOfKeys(sessions.map(({ id }) => sessionKey(id)))
+      const served = await ownCluster.slotsOf(hung)
+      const onHung = sessions.filter((_, i) => served.some(([from, to]) => slots[i]! >= from && slots[i]! <= to))
+
+      ownCluster.freeze(hung)
+      const calls = Promise.all(onHung.slice(0, 3).map(({ id }) => store.get(id).then(() => undefined, (error: unknown) => error)))
+      // The deadline is a timer on this event loop, as the contract's fault tests explain: not a stopwatch.
+      expect(await Promise.race([calls, sleep(2000).then(() => 'still waiting')])).not.toBe('still waiting')
+      for (const error of await calls) {
+        expect(error).toMatchObject({ name: 'SessionStoreUnavailableError', statusCode: 503, message: expect.stringContaining('The redis session store at') })
+      }
+
+      // Its replica takes over after the cluster's node timeout; the store finds it by itself.
+      await untilAnswered(async () => {
+        if (await store.get(onHung[0]!.id) === undefined) throw new Error('not served yet')
+      })
+      for (const { id, state } of sessions) expect(await untilAnswered(() => store.get(id))).toEqual(state)
+    }
+    finally {
+      ownCluster.thaw()
+      await store.close()
+      await ownCluster.close()
+    }
+  }, 60_000)
+})
