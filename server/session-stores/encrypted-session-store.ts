@@ -5,6 +5,7 @@ import type { RateLimiterAbstract } from 'rate-limiter-flexible'
 import type { RateLimit, SessionBackend, StoredSession } from './session-backend'
 import { ACTIVITY_KEEP, ACTIVITY_PREFIX, ACTIVITY_SECONDS, LAST_ACTIVE_PREFIX, type ActivityEvent, type ActivityType } from './activity'
 import { describeDevice, type DeviceFacts } from './device'
+import { NearCache } from './near-cache'
 import { SessionCrypto } from './session-crypto'
 import { createdAtSeconds, nowInSeconds, sessionExpiresAt, type SessionDurations } from './session-expiry'
 import { checkSessionId, serializeState } from './session-input'
@@ -66,6 +67,8 @@ export class EncryptedSessionStore implements SessionStore {
   readonly #lastActiveWritten = new Map<string, number>()
   /** Activity log id → the last append queued for it: a user's appends run one at a time in this process (a read, then a write). */
   readonly #activityQueues = new Map<string, Promise<unknown>>()
+  /** Opened sessions kept in this process, when the backend reports every change (REDIS_NEAR_CACHE). */
+  readonly #nearCache: NearCache<{ state: StateData, expiresAt: number }> | undefined
 
   constructor(options: EncryptedSessionStoreOptions) {
     this.name = options.name
@@ -75,6 +78,12 @@ export class EncryptedSessionStore implements SessionStore {
     this.#durations = options.durations
     this.#guard = new BackendGuard(options.timeoutMs)
     this.#userAgentOfRequest = options.userAgentOfRequest ?? (() => undefined)
+    this.#nearCache = options.backend.changes && new NearCache(options.backend.changes)
+  }
+
+  /** The near cache's counts, when it is on (/api/metrics). */
+  get nearCache(): { hits: number, misses: number, size: number } | undefined {
+    return this.#nearCache && { hits: this.#nearCache.hits, misses: this.#nearCache.misses, size: this.#nearCache.size }
   }
 
   get location(): string {
@@ -107,16 +116,27 @@ export class EncryptedSessionStore implements SessionStore {
       expiresAt,
       keys: sessionKeys(stateData, this.#crypto),
     }
-    const written = await this.#call(() => this.#backend.write(record))
+    // Before and after: a read of this id on its way in this process is not kept, nor what it got in between.
+    this.#nearCache?.changed(identifier)
+    const written = await this.#call(() => this.#backend.write(record)).finally(() => this.#nearCache?.changed(identifier))
     const sub = stateData.user?.sub
     if (begins && written && typeof sub === 'string') await this.recordActivity(sub, 'signed-in', { device: state.device })
   }
 
   async get(identifier: string): Promise<StateData | undefined> {
     checkSessionId(identifier)
+    const cached = this.#nearCache?.get(identifier)
+    if (cached) {
+      this.#noteActive(identifier, cached.expiresAt)
+      return cached.state
+    }
+    const ticket = this.#nearCache?.begin()
     const stored = await this.#call(() => this.#backend.read(identifier))
     const state = stored && this.#open(stored)
-    if (state) this.#noteActive(identifier, stored.expiresAt)
+    if (state) {
+      if (ticket !== undefined) this.#nearCache!.remember(identifier, ticket, { state, expiresAt: stored.expiresAt }, stored.expiresAt * 1000)
+      this.#noteActive(identifier, stored.expiresAt)
+    }
     return state
   }
 
@@ -194,7 +214,8 @@ export class EncryptedSessionStore implements SessionStore {
   /** Logout at the app, or the SDK rotating the id at login: the id stays refused, so a write in flight cannot undo it. */
   async delete(identifier: string): Promise<void> {
     checkSessionId(identifier)
-    await this.#call(() => this.#backend.remove(identifier))
+    this.#nearCache?.changed(identifier)
+    await this.#call(() => this.#backend.remove(identifier)).finally(() => this.#nearCache?.changed(identifier))
   }
 
   /**
@@ -212,7 +233,9 @@ export class EncryptedSessionStore implements SessionStore {
     if (!match) return 0
     const issuedAt: unknown = options?.event?.context?.logoutTokenIssuedAt
     const createdUpTo = typeof issuedAt === 'number' && Number.isFinite(issuedAt) ? (issuedAt + CLOCK_SKEW_SECONDS) * 1000 : undefined
-    return this.#call(() => this.#backend.revoke(match, createdUpTo))
+    // Which ids it ends is known only to the backend: this process keeps nothing read before it returns.
+    this.#nearCache?.reset()
+    return this.#call(() => this.#backend.revoke(match, createdUpTo)).finally(() => this.#nearCache?.reset())
   }
 
   /**

@@ -71,6 +71,26 @@ export interface BackendLimits {
 }
 
 /**
+ * Every change to a session record, made by any app server or tool, as the backend itself reports it:
+ * what lets a process keep opened sessions in memory (near-cache.ts). Only Redis has one (client
+ * tracking), and only when REDIS_NEAR_CACHE=true.
+ */
+export interface ChangeFeed {
+  /** How long one opened session may be served from memory, at most, whatever the feed says (ms). */
+  readonly ttlMs: number
+  /** How many opened sessions a process keeps, at most. */
+  readonly maxEntries: number
+  /**
+   * True only while every change is being reported: each node's subscription confirmed and answering.
+   * Reading it starts the feed.
+   */
+  readonly reliable: boolean
+  /** `id` changed (written, ended, expired); undefined: anything may have changed (a connection lost or new, a flush). */
+  onChange(listener: (id: string | undefined) => void): void
+  close(): Promise<void>
+}
+
+/**
  * The storage side of a session store. Each backend is one file implementing this; the crypto, the
  * expiry rule, the deadlines and the SDK interface live in EncryptedSessionStore, once.
  *
@@ -123,6 +143,8 @@ export interface SessionBackend {
    * cap as a sign-in would: the oldest beyond it are ended. The caller leaves out expired sessions.
    */
   importEntries(entries: ExportedEntry[]): Promise<ImportOutcome[]>
+  /** When configured: the feed of changes a near cache needs. */
+  readonly changes?: ChangeFeed
   /** Deletes everything this backend holds in its namespace (prefix, table, collection, folder). Tests and the bench only. */
   drop(): Promise<void>
   close(): Promise<void>

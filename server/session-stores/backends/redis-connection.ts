@@ -1,5 +1,6 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 import { SessionStoreConfigError, redactUrl, type EnvReader } from '../session-store-config'
+import type { NearCacheSettings } from './redis-change-feed'
 
 export interface HostPort {
   host: string
@@ -26,6 +27,8 @@ export interface RedisSettings {
    * just after cannot bring the session back. Default 1 on a Cluster or through Sentinel, else 0.
    */
   waitForReplicas: number
+  /** Opened sessions kept in each process, invalidated by Redis itself (REDIS_NEAR_CACHE=true); off by default. */
+  nearCache?: NearCacheSettings
   /** Where the data lives, fit for logs: no password. */
   location: string
 }
@@ -122,6 +125,12 @@ export function readRedisSettings(env: EnvReader): RedisSettings {
     tls,
     keyPrefix,
     waitForReplicas: env.integer('REDIS_WAIT_FOR_REPLICAS', topology.kind === 'standalone' ? 0 : 1, { min: 0, max: 10 }),
+    ...(env.flag('REDIS_NEAR_CACHE', false) && {
+      nearCache: {
+        ttlMs: env.integer('REDIS_NEAR_CACHE_TTL_MS', 3000, { min: 100, max: 60_000, unit: ' of milliseconds' }),
+        maxEntries: env.integer('REDIS_NEAR_CACHE_MAX_ENTRIES', 10_000, { min: 1, max: 1_000_000 }),
+      },
+    }),
     location,
   }
 }

@@ -5,6 +5,7 @@ import {
 } from '../session-backend'
 import type { LogoutMatch } from '../session-index'
 import { nowInSeconds } from '../session-expiry'
+import { RedisChangeFeed } from './redis-change-feed'
 import { DEFAULT_REDIS_URL, masters, openRedis, readRedisSettings, type RedisClient, type RedisSettings } from './redis-connection'
 
 // Keys: <prefix>session:<id> is a hash { p: sealed payload, e: expires at (s), c: first stored (ms, Redis clock),
@@ -176,6 +177,7 @@ const words = (text: string | undefined): string[] => text ? text.split(' ').fil
 
 export class RedisBackend implements SessionBackend {
   readonly location: string
+  readonly changes?: RedisChangeFeed
   readonly #settings: RedisSettings
   readonly #limits: BackendLimits
   #client: Client | undefined
@@ -189,6 +191,7 @@ export class RedisBackend implements SessionBackend {
     this.#settings = settings
     this.#limits = limits
     this.location = settings.location
+    if (settings.nearCache) this.changes = new RedisChangeFeed(() => this.#client, settings.keyPrefix, settings.nearCache, limits.timeoutMs)
   }
 
   #sessionKey(id: string): string {
@@ -562,6 +565,7 @@ export class RedisBackend implements SessionBackend {
   }
 
   async close(): Promise<void> {
+    await this.changes?.close()
     const client = this.#client
     this.#client = undefined
     this.#verified = undefined
