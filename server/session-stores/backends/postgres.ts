@@ -59,6 +59,21 @@ function toStoredSession(row: StoredRow): StoredSession {
 }
 
 /**
+ * A named statement: each pooled connection parses it once, and PostgreSQL soon keeps one plan for it,
+ * so a call sends only its values (planning the write took about 0.3 ms, running it 0.1 ms). Behind
+ * PgBouncer in transaction mode, that needs PgBouncer 1.21 or later with max_prepared_statements above 0.
+ */
+interface Statement {
+  name: string
+  text: string
+}
+
+/** Named after the table (unique within this backend's pool, which the rate limiter's `rlflx-*` statements share). */
+function statement(table: string, name: string, text: string): Statement {
+  return { name: `${table}.${name}`, text }
+}
+
+/**
  * One statement, so all or nothing. The upsert skips a live tombstone (ON CONFLICT locks the row and
  * reads its latest version, so a revocation that committed first is seen). created_at is set when the
  * id is new (or its old row expired) and kept otherwise. A new id ends its user's other live sessions
@@ -171,18 +186,33 @@ export class PostgresBackend implements SessionBackend {
   readonly location: string
   readonly #settings: PostgresSettings
   readonly #limits: BackendLimits
-  readonly #write: string
-  readonly #importSession: string
-  readonly #importTombstone: string
+  readonly #write: Statement
+  readonly #read: Statement
+  readonly #remove: Statement
+  readonly #listByUser: Statement
+  readonly #recordOnce: Statement
+  readonly #importSession: Statement
+  readonly #importTombstone: Statement
   #pool: pg.Pool | undefined
   #schema: Promise<void> | undefined
 
   constructor(settings: PostgresSettings, limits: BackendLimits) {
     this.#settings = settings
     this.#limits = limits
-    this.#write = writeStatement(settings.table)
-    this.#importSession = importSessionStatement(settings.table)
-    this.#importTombstone = importTombstoneStatement(settings.table)
+    const table = settings.table
+    this.#write = statement(table, 'write', writeStatement(table))
+    this.#read = statement(table, 'read', `SELECT ${STORED_COLUMNS} FROM ${table} WHERE id = $1 AND ${LIVE}`)
+    this.#remove = statement(table, 'remove', `INSERT INTO ${table} (id, payload, expires_at, created_at, sid_keys)
+      VALUES ($1, NULL, now() + interval '${TOMBSTONE_SECONDS} seconds', ${CLOCK_MS}, '{}')
+      ON CONFLICT (id) DO UPDATE SET ${TOMBSTONE}`)
+    this.#listByUser = statement(table, 'list-by-user', `SELECT ${STORED_COLUMNS} FROM ${table}
+      WHERE sub_key = $1 AND ${LIVE} ORDER BY created_at DESC LIMIT $2`)
+    this.#recordOnce = statement(table, 'record-once', `INSERT INTO ${table} (id, payload, expires_at, created_at, sid_keys)
+      VALUES ($1, NULL, now() + make_interval(secs => $2), ${CLOCK_MS}, '{}')
+      ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at, created_at = EXCLUDED.created_at
+      WHERE ${table}.expires_at <= now()`)
+    this.#importSession = statement(table, 'import-session', importSessionStatement(table))
+    this.#importTombstone = statement(table, 'import-tombstone', importTombstoneStatement(table))
     this.location = redactUrl(settings.connectionString)
   }
 
@@ -240,21 +270,19 @@ export class PostgresBackend implements SessionBackend {
     const pool = await this.#ready()
     const cap = this.#limits.maxSessionsPerUser
     const { sids, sub = null, iss = null } = record.keys
-    const { rows } = await pool.query<{ written: number }>(this.#write, [record.id, record.sealed, record.expiresAt, sids, sub, iss, cap - 1, cap])
+    const { rows } = await pool.query<{ written: number }>({ ...this.#write, values: [record.id, record.sealed, record.expiresAt, sids, sub, iss, cap - 1, cap] })
     return rows[0]!.written === 1
   }
 
   async read(id: string): Promise<StoredSession | undefined> {
     const pool = await this.#ready()
-    const { rows } = await pool.query<StoredRow>(`SELECT ${STORED_COLUMNS} FROM ${this.#settings.table} WHERE id = $1 AND ${LIVE}`, [id])
+    const { rows } = await pool.query<StoredRow>({ ...this.#read, values: [id] })
     return rows[0] && toStoredSession(rows[0])
   }
 
   async remove(id: string): Promise<void> {
     const pool = await this.#ready()
-    await pool.query(`INSERT INTO ${this.#settings.table} (id, payload, expires_at, created_at, sid_keys)
-      VALUES ($1, NULL, now() + interval '${TOMBSTONE_SECONDS} seconds', ${CLOCK_MS}, '{}')
-      ON CONFLICT (id) DO UPDATE SET ${TOMBSTONE}`, [id])
+    await pool.query({ ...this.#remove, values: [id] })
   }
 
   /**
@@ -272,25 +300,25 @@ export class PostgresBackend implements SessionBackend {
     if (match.sub) conditions.push(`sub_key = ${parameter(match.sub)}`)
     if (match.iss) conditions.push(`iss_key = ${parameter(match.iss)}`)
     if (createdUpTo !== undefined) conditions.push(`created_at <= ${parameter(Math.floor(createdUpTo))}`)
+    // One named statement per combination of conditions (at most 12).
+    const shape = [match.sid && 'sid', match.sub && 'sub', match.iss && 'iss', createdUpTo !== undefined && 'created'].filter(Boolean).join('-')
+    const table = this.#settings.table
+    const revoke = statement(table, `revoke-by-${shape}`, `UPDATE ${table} SET ${TOMBSTONE} WHERE ${conditions.join(' AND ')}`)
     const pool = await this.#ready()
-    const { rowCount } = await pool.query(`UPDATE ${this.#settings.table} SET ${TOMBSTONE} WHERE ${conditions.join(' AND ')}`, values)
+    const { rowCount } = await pool.query({ ...revoke, values })
     return rowCount ?? 0
   }
 
   async listByUser(subKey: string): Promise<StoredSession[]> {
     const pool = await this.#ready()
-    const { rows } = await pool.query<StoredRow>(`SELECT ${STORED_COLUMNS} FROM ${this.#settings.table}
-      WHERE sub_key = $1 AND ${LIVE} ORDER BY created_at DESC LIMIT $2`, [subKey, this.#limits.maxSessionsPerUser])
+    const { rows } = await pool.query<StoredRow>({ ...this.#listByUser, values: [subKey, this.#limits.maxSessionsPerUser] })
     return rows.map(toStoredSession)
   }
 
   /** A marker row with no payload: refused as a session id, found by id, expired and pruned like a tombstone. */
   async recordOnce(key: string, seconds: number): Promise<boolean> {
     const pool = await this.#ready()
-    const { rowCount } = await pool.query(`INSERT INTO ${this.#settings.table} (id, payload, expires_at, created_at, sid_keys)
-      VALUES ($1, NULL, now() + make_interval(secs => $2), ${CLOCK_MS}, '{}')
-      ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at, created_at = EXCLUDED.created_at
-      WHERE ${this.#settings.table}.expires_at <= now()`, [`once:${key}`, seconds])
+    const { rowCount } = await pool.query({ ...this.#recordOnce, values: [`once:${key}`, seconds] })
     return rowCount === 1
   }
 
@@ -339,8 +367,8 @@ export class PostgresBackend implements SessionBackend {
         continue
       }
       const { rows } = entry.kind === 'session'
-        ? await pool.query<{ outcome: ImportOutcome }>(this.#importSession, this.#importSessionValues(entry))
-        : await pool.query<{ outcome: ImportOutcome }>(this.#importTombstone, [entry.id, Math.ceil(entry.remainingMs)])
+        ? await pool.query<{ outcome: ImportOutcome }>({ ...this.#importSession, values: this.#importSessionValues(entry) })
+        : await pool.query<{ outcome: ImportOutcome }>({ ...this.#importTombstone, values: [entry.id, Math.ceil(entry.remainingMs)] })
       outcomes.push(rows[0]!.outcome)
     }
     return outcomes
