@@ -39,7 +39,7 @@ local function endSession(key, tombstoneSeconds)
 end
 `
 
-// KEYS: session. ARGV: sealed, ttl, sid keys, sub key, iss key, indexes' ttl ('' until the caller indexed it), pending ttl.
+// KEYS: session. ARGV: sealed, ttl, sid keys, sub key, iss key, indexes' ttl ('' until the caller indexed it), pending ttl, expiresAt.
 // Returns { 0 } for a tombstone (nothing written), { 1, old sid keys, old sub key } when written, or
 // { 2, createdAt } when the caller must index it first (a new id, other keys, or indexes that end
 // before it would): then a new id is left pending, so that a revoke walking the index meanwhile ends it.
@@ -55,7 +55,12 @@ if indexTtl ~= '' then
   redis.call('EXPIRE', key, ttl)
   return { 1, current[3] or '', current[4] or '' }
 end
-if (sids == '' and sub == '') or (current[6] and current[3] == sids and current[4] == sub and tonumber(current[5] or 0) >= seconds + ttl) then
+if current[6] and current[3] == sids and current[4] == sub and tonumber(current[5] or 0) >= seconds + ttl then
+  redis.call('HSET', key, 'p', sealed, 'e', ARGV[8], 'i', iss)
+  redis.call('EXPIRE', key, ttl)
+  return { 1, sids, sub }
+end
+if sids == '' and sub == '' then
   redis.call('HSET', key, 'p', sealed, 'e', ARGV[8], 'c', createdAt, 's', sids, 'u', sub, 'i', iss)
   redis.call('EXPIRE', key, ttl)
   return { 1, current[3] or '', current[4] or '' }
