@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import type { EncryptedSessionStore } from '~/server/session-stores/encrypted-session-store'
 import { createSessionStore } from '~/server/utils/session-store-factory'
 import { missingServerBinary } from '../support/disposable-servers'
+import { CALL_KINDS, failoverUnderLoad } from '../support/failover-under-load'
 import { startRedisCluster, type RedisCluster } from '../support/redis-cluster'
 import { newSessionId, newStateData } from '../support/state-data'
 import { dropStoreData, namespacesInRedis, newNamespace } from '../support/test-namespaces'
@@ -101,4 +102,31 @@ describe.skipIf(skip)('the Redis store on a Redis Cluster', () => {
       await ownCluster.close()
     }
   }, 60_000)
+
+  it('a master killed in the middle of load: logins, reads and logouts work again soon after its replica is promoted, and no ended session comes back', async () => {
+    const ownCluster = await startRedisCluster()
+    const { store, sessionKey } = storeOn(ownCluster)
+    try {
+      const report = await failoverUnderLoad({ cluster: ownCluster, store, sessionKey })
+      console.info(JSON.stringify({ failover: 'redis-cluster', ...report, resurrected: report.resurrected.length,
+        lostWrites: { failedOver: report.lostWrites.failedOver.length, elsewhere: report.lostWrites.elsewhere.length } }))
+
+      expect(report.resurrected).toEqual([])
+      // Redis replicates asynchronously: a login acknowledged just before its master died may be lost
+      // (the report counts them). Sessions that no failover touched have no such excuse.
+      expect(report.lostWrites.elsewhere).toEqual([])
+      // A failover is about time, so this is the one place a test bounds wall-clock time. The goal is
+      // 2 s (issue 11), measured by the bench and printed above; the bound is five times that, so that a
+      // loaded CI machine fails it only when calls do not come back by themselves.
+      for (const kind of CALL_KINDS) {
+        // Calls of each kind met the outage, or the time they resumed in would measure nothing.
+        expect(report.onFailedOverSlots[kind].failed, `${kind} calls that failed on the failed-over slots`).toBeGreaterThan(0)
+        expect(report.resumedMs[kind], `${kind} resumed after the promotion (ms)`).toBeLessThanOrEqual(10_000)
+      }
+    }
+    finally {
+      await store.close()
+      await ownCluster.close()
+    }
+  }, 90_000)
 })

@@ -225,10 +225,18 @@ export async function startRedisCluster(): Promise<RedisCluster> {
     if (!node) throw new Error(`No node of this cluster listens on port ${port}; its nodes are ${nodes.map(each => each.port).join(', ')}.`)
     return node
   }
+  // Any node knows every key's slot; one killed while it answers hands the question to the next.
   const slotsOfKeys = async (keys: string[]) => {
-    const [asked] = live()
-    if (!asked) throw new Error('No node of the cluster is running and unfrozen to ask.')
-    return asked.keySlots(keys)
+    let failure: unknown = new Error('No node of the cluster is running and unfrozen to ask.')
+    for (const node of live()) {
+      try {
+        return await node.keySlots(keys)
+      }
+      catch (error) {
+        failure = error
+      }
+    }
+    throw failure
   }
   const allSettled = async (what: string) => {
     await until(async () => (await Promise.all(nodes.map(node => node.settled()))).every(Boolean), what, 30_000)
