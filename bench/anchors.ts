@@ -7,6 +7,7 @@ import { Redis } from 'ioredis'
 import { MongoClient } from 'mongodb'
 import pg from 'pg'
 import { DATABASE_URL, deleteRedisKeys, dropNamespace, MONGODB_DATABASE, MONGODB_URI, openStore, postgresQuery, type StoreKind } from './backends'
+import type { GoalFigures } from './goals'
 import { compareLatency, type Rounds } from './measure'
 import { newSampleSession } from './sample-sessions'
 import type { Table } from './table'
@@ -73,7 +74,7 @@ function promised<T>(call: (callback: (error: unknown, value?: T) => void) => vo
   return new Promise((resolve, reject) => call((error, value) => error ? reject(error) : resolve(value)))
 }
 
-async function measureAnchor(kind: StoreKind, anchor: Anchor): Promise<Table['rows']> {
+async function measureAnchor(kind: StoreKind, anchor: Anchor, goals: GoalFigures): Promise<Table['rows']> {
   const ours = openStore(kind, 'anchors')
   try {
     const { id, state } = newSampleSession()
@@ -87,9 +88,16 @@ async function measureAnchor(kind: StoreKind, anchor: Anchor): Promise<Table['ro
       oursSet: { run: () => ours.set(id, state) },
       theirsSet: { run: () => promised(callback => anchor.store.set(id, sessionData, callback)) },
     }, PLAN[kind]!)
+    const get = latency.oursGet.p50 / latency.theirsGet.p50
+    const set = latency.oursSet.p50 / latency.theirsSet.p50
+    if (kind === 'redis') goals.record('redisGetVsConnectRedis', get)
+    if (kind === 'postgres') {
+      goals.record('postgresGetVsConnectPgSimple', get)
+      goals.record('postgresSetVsConnectPgSimple', set)
+    }
     return [
-      [kind, 'get', latency.oursGet.p50, latency.theirsGet.p50, latency.oursGet.p99, latency.theirsGet.p99, latency.oursGet.p50 / latency.theirsGet.p50],
-      [kind, 'set', latency.oursSet.p50, latency.theirsSet.p50, latency.oursSet.p99, latency.theirsSet.p99, latency.oursSet.p50 / latency.theirsSet.p50],
+      [kind, 'get', latency.oursGet.p50, latency.theirsGet.p50, latency.oursGet.p99, latency.theirsGet.p99, get],
+      [kind, 'set', latency.oursSet.p50, latency.theirsSet.p50, latency.oursSet.p99, latency.theirsSet.p99, set],
     ]
   }
   finally {
@@ -98,14 +106,14 @@ async function measureAnchor(kind: StoreKind, anchor: Anchor): Promise<Table['ro
   }
 }
 
-export async function anchors(kinds: StoreKind[]): Promise<Table[]> {
+export async function anchors(kinds: StoreKind[], goals: GoalFigures): Promise<Table[]> {
   const rows: Table['rows'] = []
   const names: string[] = []
   for (const kind of kinds) {
     const anchor = await openAnchor(kind)
     if (!anchor) continue
     try {
-      rows.push(...await measureAnchor(kind, anchor))
+      rows.push(...await measureAnchor(kind, anchor, goals))
       names.push(`${kind}: ${anchor.name}`)
     }
     finally {

@@ -5,6 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { against } from './against'
 import { anchors } from './anchors'
 import { faults } from './faults'
+import { GoalFigures } from './goals'
 import { STORE_KINDS, unreachable, type StoreKind } from './backends'
 import { requestsAndMemory } from './requests'
 import { scaling } from './scaling'
@@ -14,7 +15,8 @@ import { formatTable, type Table } from './table'
 interface Section {
   name: string
   title: string
-  run: (kinds: StoreKind[]) => Promise<Table[]>
+  /** Returns its tables; records what it measured for issue 11's goals in `goals`. */
+  run: (kinds: StoreKind[], goals: GoalFigures) => Promise<Table[]>
   /** Left out of a run that names no section. */
   onlyWhenNamed?: boolean
 }
@@ -50,19 +52,30 @@ for (const line of skipped) console.log(line)
 
 const results: { title: string, tables: Table[] }[] = []
 const printed: string[] = [header, ...skipped.map(line => `${line}.`)]
-for (const section of SECTIONS.filter(section => wanted.length ? wanted.includes(section.name) : !section.onlyWhenNamed)) {
-  console.log(`\n### ${section.title}\n`)
-  printed.push(`\n### ${section.title}\n`)
-  const sectionStarted = performance.now()
-  const tables = await section.run(kinds)
+/** Prints the section's heading before it runs, so that a long run shows where it is. */
+function heading(title: string) {
+  console.log(`\n### ${title}\n`)
+  printed.push(`\n### ${title}\n`)
+}
+
+function show(title: string, tables: Table[]) {
   for (const table of tables) {
     const text = formatTable(table)
     console.log(`${text}\n`)
     printed.push(`${text}\n`)
   }
-  console.log(`(${section.name}: ${((performance.now() - sectionStarted) / 1000).toFixed(0)} s)`)
-  results.push({ title: section.title, tables })
+  results.push({ title, tables })
 }
+
+const goals = new GoalFigures()
+for (const section of SECTIONS.filter(section => wanted.length ? wanted.includes(section.name) : !section.onlyWhenNamed)) {
+  heading(section.title)
+  const sectionStarted = performance.now()
+  show(section.title, await section.run(kinds, goals))
+  console.log(`(${section.name}: ${((performance.now() - sectionStarted) / 1000).toFixed(0)} s)`)
+}
+heading('Goals (issue 11)')
+show('Goals (issue 11)', [goals.table()])
 
 const totalSeconds = (performance.now() - started) / 1000
 const loadAverageAtEnd = loadavg()[0]!
