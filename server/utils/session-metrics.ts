@@ -1,5 +1,7 @@
-import { Counter, Histogram, Registry } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { EncryptedSessionStore } from '../session-stores/encrypted-session-store'
 import type { MigrationOutcome } from '../session-stores/stateless-session-migration'
+import getSessionStoreInstance from './session-store-factory'
 
 /**
  * What /api/metrics shows: the app's own registry, not prom-client's global one, which any
@@ -37,6 +39,36 @@ const sessionCookieBytes = new Histogram({
   // A stateful cookie is about 300 bytes; stateless ones start around 1.5 KB and are cut into 3072-byte chunks.
   buckets: [256, 400, 512, 1024, 2048, 3072, 4096, 6144, 8192, 12_288, 16_384],
   registers: [sessionMetrics],
+})
+
+/** The near cache's counts (REDIS_NEAR_CACHE=true), read from the store when scraped; absent when it is off. */
+function nearCache() {
+  const store = getSessionStoreInstance()
+  return store instanceof EncryptedSessionStore ? store.nearCache : undefined
+}
+
+new Counter({
+  name: 'auth0_session_near_cache_reads_total',
+  help: 'Session reads by whether the near cache answered (hit) or the store did (miss); none while the cache is off.',
+  labelNames: ['result'] as const,
+  registers: [sessionMetrics],
+  collect() {
+    const counts = nearCache()
+    if (!counts) return
+    this.reset()
+    this.labels({ result: 'hit' }).inc(counts.hits)
+    this.labels({ result: 'miss' }).inc(counts.misses)
+  },
+})
+
+new Gauge({
+  name: 'auth0_session_near_cache_entries',
+  help: 'Opened sessions the near cache holds in this process.',
+  registers: [sessionMetrics],
+  collect() {
+    const counts = nearCache()
+    if (counts) this.set(counts.size)
+  },
 })
 
 /** Observes the size of the request's session cookies, if it has any: O(cookies), no store call. */

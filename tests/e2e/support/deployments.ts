@@ -12,6 +12,8 @@ export interface Deployment {
   appURL: string
   /** A second app server on the same store; the IdP sends back-channel logouts to it, not to appURL. */
   peerAppURL?: string
+  /** What the second app server sets beyond storeEnv. */
+  peerEnv?: Record<string, string>
   idpPort: number
   /** The store's settings, in a namespace of its own so e2e data never mixes with dev or unit-test data; deleted before and after each run. */
   storeEnv: Record<string, string>
@@ -41,6 +43,8 @@ function allDeployments(): Deployment[] {
       peerAppURL: localhost(3112),
       idpPort: 4502,
       storeEnv: { REDIS_URL: process.env.REDIS_URL ?? 'redis://localhost:6379', REDIS_KEY_PREFIX: 'auth0-e2e:' },
+      // One server with the near cache, one without: a sign-out on either must reach the other's readers.
+      peerEnv: { REDIS_NEAR_CACHE: 'true' },
     },
     {
       store: 'postgres',

@@ -42,6 +42,7 @@ async function startAppServers(deployment: Deployment, idp: DevIdp, stops: Stop[
   await Promise.all(appServerURLs(deployment).map(async (url) => {
     const env = {
       ...storeSettings(deployment),
+      ...(url === deployment.peerAppURL && deployment.peerEnv),
       ...APP_SERVER_ENV,
       ...await appEnvForDevIdp(idp, { appBaseUrl: url, env: { NUXT_AUTH0_SESSION_SECRET: APP_SESSION_SECRET } }),
     }
