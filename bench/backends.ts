@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import { MongoClient, Binary } from 'mongodb'
 import pg from 'pg'
 import { EncryptedSessionStore } from '../server/session-stores/encrypted-session-store'
@@ -30,12 +30,12 @@ export function storeEnv(kind: StoreKind, namespace: string): Record<string, str
   }
 }
 
-/** The store exactly as the app builds it, through the factory. */
-export function openStore(kind: StoreKind, namespace: string): EncryptedSessionStore {
+/** The store exactly as the app builds it, through the factory; `settings` add to (or override) storeEnv's. */
+export function openStore(kind: StoreKind, namespace: string, settings: Record<string, string> = {}): EncryptedSessionStore {
   const info = console.info
   console.info = () => {} // the factory's "sessions are kept in ..." line, once per store: noise here
   try {
-    const store = createSessionStore(storeEnv(kind, namespace))
+    const store = createSessionStore({ ...storeEnv(kind, namespace), ...settings })
     if (!(store instanceof EncryptedSessionStore)) throw new Error(`No ${kind} store: ${store?.reason ?? 'the factory returned none'}`)
     return store
   }
@@ -124,6 +124,29 @@ export interface Floor {
 }
 
 const DAY_SECONDS = 86_400
+const REDIS_FLOOR_PREFIX = 'bench:floor:'
+
+/** GET, SET EX and DEL by key, on one Redis or through a Cluster client (which sends each to its key's master). */
+function redisFloor(redis: Redis | Cluster, close: () => Promise<void>): Floor {
+  return {
+    get: key => redis.getBuffer(REDIS_FLOOR_PREFIX + key),
+    set: (key, bytes) => redis.set(REDIS_FLOOR_PREFIX + key, bytes, 'EX', DAY_SECONDS),
+    delete: key => redis.del(REDIS_FLOOR_PREFIX + key),
+    close,
+  }
+}
+
+/** The floor on a Redis Cluster (`host:port` nodes): an ioredis Cluster client. The cluster is the bench's own, so nothing is deleted. */
+export async function openRedisClusterFloor(nodes: string[]): Promise<Floor> {
+  const cluster = new Cluster(nodes.map((node) => {
+    const [host, port] = node.split(':')
+    return { host: host!, port: Number(port) }
+  }))
+  await cluster.ping()
+  return redisFloor(cluster, async () => {
+    await cluster.quit()
+  })
+}
 
 export async function openFloor(kind: StoreKind): Promise<Floor> {
   switch (kind) {
@@ -140,16 +163,10 @@ export async function openFloor(kind: StoreKind): Promise<Floor> {
     }
     case 'redis': {
       const redis = new Redis(REDIS_URL)
-      const prefix = 'bench:floor:'
-      return {
-        get: key => redis.getBuffer(prefix + key),
-        set: (key, bytes) => redis.set(prefix + key, bytes, 'EX', DAY_SECONDS),
-        delete: key => redis.del(prefix + key),
-        close: async () => {
-          await deleteRedisKeys(prefix)
-          redis.disconnect()
-        },
-      }
+      return redisFloor(redis, async () => {
+        await deleteRedisKeys(REDIS_FLOOR_PREFIX)
+        redis.disconnect()
+      })
     }
     case 'postgres': {
       // The same pool size as the store's.
