@@ -37,6 +37,7 @@ export class RedisChangeFeed implements ChangeFeed {
   readonly #trackers = new Map<string, Tracker>()
   #reliable = false
   #timer: NodeJS.Timeout | undefined
+  #lastFailure: string | undefined
 
   constructor(client: () => RedisClient | undefined, keyPrefix: string, settings: NearCacheSettings, timeoutMs: number) {
     this.#client = client
@@ -121,11 +122,18 @@ export class RedisChangeFeed implements ChangeFeed {
       await connection.subscribe(CHANNEL)
       if (this.#trackers.get(address) !== tracker) return
       tracker.confirmed = true
+      this.#lastFailure = undefined
       // Changes made before the subscription was confirmed were not reported: no read begun earlier is kept.
       this.#emit(undefined)
       this.#reliable = this.#tracksAll(this.#masters())
     }
-    confirm().catch(() => this.#lost(address, tracker))
+    confirm().catch((error: unknown) => {
+      // Said once per reason: a Redis that refuses CLIENT TRACKING would say it every second.
+      const reason = (error as Error).message
+      if (reason !== this.#lastFailure) console.warn(`[session-store] near cache off for now: tracking at ${address} failed (${reason}); every read goes to Redis.`)
+      this.#lastFailure = reason
+      this.#lost(address, tracker)
+    })
   }
 
   #lost(address: string, tracker: Tracker): void {
