@@ -1,4 +1,4 @@
-// Runs the sections named on the command line (operations, anchors, scaling, requests, faults, against),
+// Runs the sections named on the command line (operations, anchors, scaling, requests, faults, near-cache, against),
 // or all of them but `against`, which needs BENCH_BASELINE (bench/against.ts).
 import { cpus, loadavg } from 'node:os'
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -6,6 +6,7 @@ import { against } from './against'
 import { anchors } from './anchors'
 import { faults } from './faults'
 import { GoalFigures } from './goals'
+import { nearCache } from './near-cache'
 import { STORE_KINDS, unreachable, type StoreKind } from './backends'
 import { requestsAndMemory } from './requests'
 import { scaling } from './scaling'
@@ -27,7 +28,8 @@ const SECTIONS: Section[] = [
   { name: 'scaling', title: '3. Scaling with the number of stored sessions', run: scaling },
   { name: 'requests', title: '4. Whole requests, and 5. memory', run: requestsAndMemory },
   { name: 'faults', title: '6. Outage drill: a frozen, then killed database under load', run: faults },
-  { name: 'against', title: '7. This build against an earlier one (BENCH_BASELINE)', run: against, onlyWhenNamed: true },
+  { name: 'near-cache', title: '7. The Redis near cache: reads, and revocation seen by another process', run: nearCache },
+  { name: 'against', title: '8. This build against an earlier one (BENCH_BASELINE)', run: against, onlyWhenNamed: true },
 ]
 
 const wanted = process.argv.slice(2)
