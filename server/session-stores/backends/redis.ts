@@ -91,14 +91,16 @@ const REMOVE = `${SESSION_HELPERS}
 return endSession(KEYS[1], tonumber(ARGV[1]))
 `
 
-// KEYS: session. ARGV: sid key, sub key, iss key ('' when absent: any), created up to (ms, '' for any), tombstone ttl.
-// Ends it when it matches: { 1 } a live session, { 2 } a pending one (its first write will be refused);
-// { 3 } kept (live, other keys or newer), { 0 } gone (expired or ended: the caller drops it from the index).
+// KEYS: session. ARGV: sid key, sub key, iss key ('' when absent: any), created up to (ms, '' for any), tombstone ttl,
+// '1' to leave a pending id alone (the per-user cap). Ends it when it matches: { 1 } a live session, { 2 } a pending
+// one (its first write will be refused); { 3 } kept (other keys, newer, or pending and left alone), { 0 } gone
+// (expired or ended: the caller drops it from the index).
 const REVOKE_ONE = `${SESSION_HELPERS}
 local key = KEYS[1]
 local sid, sub, iss, createdUpTo = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local fields = redis.call('HMGET', key, 'p', 's', 'u', 'i', 'c', 't')
 if fields[6] or not fields[5] then return { 0 } end
+if not fields[1] and ARGV[6] == '1' then return { 3 } end
 if has(fields[2], sid) and has(fields[3], sub) and has(fields[4], iss) and (createdUpTo == '' or tonumber(fields[5]) <= tonumber(createdUpTo)) then
   endSession(key, tonumber(ARGV[5]))
   return { fields[1] and 1 or 2, fields[2] or '', fields[3] or '' }
@@ -147,7 +149,7 @@ interface SessionScripts {
   writeSession(key: string, sealed: Buffer, ttl: number, sids: string, sub: string, iss: string, indexTtl: number | '', pendingTtl: number, expiresAt: number): Promise<WriteReply>
   indexSession(key: string, id: string, score: string, ttl: number, cap: number): Promise<string[]>
   removeSession(key: string, tombstoneSeconds: number): Promise<[string, string]>
-  revokeSession(key: string, sid: string, sub: string, iss: string, createdUpTo: string, tombstoneSeconds: number): Promise<RevokeReply>
+  revokeSession(key: string, sid: string, sub: string, iss: string, createdUpTo: string, tombstoneSeconds: number, liveOnly: '1' | ''): Promise<RevokeReply>
   importSession(key: string, createdAt: number, sids: string, sub: string, iss: string, pendingTtl: number): Promise<'tombstoned' | 'present' | 'pending'>
   importTombstone(key: string, remainingMs: number, tombstoneSeconds: number): Promise<[ImportOutcome, string?, string?]>
 }
@@ -189,6 +191,8 @@ export class RedisBackend implements SessionBackend {
   #connectionError: string | undefined
   /** Checked after every (re)connect: why this Redis must not keep sessions, or undefined. */
   #verified: Promise<string | undefined> | undefined
+  /** The first connection attempt, shared by the calls that wait for it. */
+  #connecting: Promise<void> | undefined
   /** Until when tombstones are not waited for on replicas, after a WAIT that timed out (ms). */
   #replicasLateUntil = 0
 
@@ -257,7 +261,8 @@ export class RedisBackend implements SessionBackend {
     if (client.status === 'reconnecting' || client.status === 'close') {
       throw new Error(`no connection (${this.#connectionError ?? 'the connection was lost'})`)
     }
-    if (client.status === 'wait') await client.connect()
+    // Connected before anything else: on a Cluster, the masters verify() checks are known only then.
+    if (client.status === 'wait') await (this.#connecting ??= client.connect().finally(() => (this.#connecting = undefined)))
     this.#verified ??= this.#verify(client).catch((error: unknown) => {
       this.#verified = undefined
       throw error
@@ -353,8 +358,8 @@ export class RedisBackend implements SessionBackend {
     for (const old of overflow.slice(1)) {
       if (excess <= 0) return
       if (old === id) continue
-      const [status, sids, sub] = await this.#ending<RevokeReply>(redis, pipeline => pipeline.revokeSession(this.#sessionKey(old), '', '', '', '', TOMBSTONE_SECONDS))
-      if (status === 2) continue
+      const [status, sids, sub] = await this.#ending<RevokeReply>(redis, pipeline => pipeline.revokeSession(this.#sessionKey(old), '', '', '', '', TOMBSTONE_SECONDS, '1'))
+      if (status === 3) continue
       excess -= 1
       await Promise.all([redis.zrem(this.#indexKey(subKey), old), status === 1 && this.#unindex(redis, old, words(sids), sub === subKey ? '' : sub ?? '')])
     }
@@ -403,7 +408,7 @@ export class RedisBackend implements SessionBackend {
 
   async #revokeEach(redis: Client, ids: string[], match: LogoutMatch, bound: string): Promise<{ ended: number, left: string[] }> {
     const replies = await Promise.all(ids.map(id => this.#ending<RevokeReply>(redis,
-      pipeline => pipeline.revokeSession(this.#sessionKey(id), match.sid ?? '', match.sub ?? '', match.iss ?? '', bound, TOMBSTONE_SECONDS))))
+      pipeline => pipeline.revokeSession(this.#sessionKey(id), match.sid ?? '', match.sub ?? '', match.iss ?? '', bound, TOMBSTONE_SECONDS, ''))))
     const left: string[] = []
     let ended = 0
     replies.forEach(([status, sids, sub], index) => {
