@@ -7,6 +7,7 @@ import type { EncryptedSessionStore } from '~/server/session-stores/encrypted-se
 import { createSessionStore } from '~/server/utils/session-store-factory'
 import { missingServerBinary } from '../support/disposable-servers'
 import { CALL_KINDS, failoverUnderLoad } from '../support/failover-under-load'
+import { redisKeysUnder } from '../support/raw-backends'
 import { startRedisCluster, type RedisCluster } from '../support/redis-cluster'
 import { newSessionId, newStateData } from '../support/state-data'
 import { dropStoreData, namespacesInRedis, newNamespace } from '../support/test-namespaces'
@@ -53,10 +54,11 @@ async function untilAnswered<T>(call: () => Promise<T>, giveUpMs = 15_000): Prom
 }
 
 describe.skipIf(skip)('the Redis store on a Redis Cluster', () => {
-  it('is reached through a redis+cluster:// URL as through REDIS_CLUSTER_NODES', async () => {
-    const { store, env } = storeOn(cluster!, { REDIS_URL: cluster!.url })
+  it('is reached through a redis+cluster:// URL naming one node, as managed clusters give one endpoint: it finds the others', async () => {
+    const url = `redis+cluster://${cluster!.nodes[0]}`
+    const { store, env } = storeOn(cluster!, { REDIS_URL: url })
     try {
-      expect(store.location).toBe(cluster!.url)
+      expect(store.location).toBe(url)
       const id = newSessionId()
       const state = newStateData()
       await store.set(id, state)
@@ -67,6 +69,26 @@ describe.skipIf(skip)('the Redis store on a Redis Cluster', () => {
     finally {
       await store.close()
       await dropStoreData(env)
+    }
+  })
+
+  it('leaves nothing on any master once its namespace is dropped', async () => {
+    const { store, env } = storeOn(cluster!)
+    const everything = `${env.REDIS_KEY_PREFIX}*`
+    try {
+      const sessions = Array.from({ length: 30 }, () => ({ id: newSessionId(), state: newStateData() }))
+      for (const { id, state } of sessions) await store.set(id, state)
+      await store.deleteByLogoutToken({ sid: sessions[0]!.state.internal.sid })
+      const keys = await redisKeysUnder(env, everything)
+      const masters = new Set(await Promise.all(keys.map(key => cluster!.masterOf(key))))
+      expect(masters.size).toBe(3)
+
+      await dropStoreData(env)
+
+      expect(await redisKeysUnder(env, everything)).toEqual([])
+    }
+    finally {
+      await store.close()
     }
   })
 

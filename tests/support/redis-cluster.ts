@@ -72,7 +72,7 @@ function serves(node: NodeView, slot: number): boolean {
 const UNSETTLED_FLAGS = ['fail', 'fail?', 'handshake', 'noaddr']
 
 function infoFields(info: string): Record<string, string> {
-  return Object.fromEntries(info.split('\r\n').filter(line => line.includes(':')).map(line => line.split(':', 2) as [string, string]))
+  return Object.fromEntries(info.split('\r\n').filter(line => line.includes(':')).map(line => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)]))
 }
 
 class ClusterNode {
