@@ -5,6 +5,7 @@ import { createSessionStore } from '~/server/utils/session-store-factory'
 import type { EncryptedSessionStore } from '~/server/session-stores/encrypted-session-store'
 import { missingServerBinary, startRedisServer } from '../support/disposable-servers'
 import { newSessionId, newStateData } from '../support/state-data'
+import { namespacesInRedis } from '../support/test-namespaces'
 import { TEST_SECRET, testSessionStore } from './session-store-contract'
 
 // The whole contract with the near cache on (docs/near-cache.md), then what the cache itself promises.
@@ -12,24 +13,10 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://localhost:6379'
 const PREFIX = 'auth0-test-near-'
 const NEAR_CACHE = { REDIS_NEAR_CACHE: 'true' }
 
-async function namespacesHeld(): Promise<string[]> {
-  const redis = new Redis(REDIS_URL)
-  try {
-    const found: string[] = []
-    for await (const keys of redis.scanStream({ match: `${PREFIX}*`, count: 1000 }) as AsyncIterable<string[]>) {
-      found.push(...keys.map(key => key.slice(PREFIX.length).split(':')[0]!))
-    }
-    return found
-  }
-  finally {
-    await redis.quit()
-  }
-}
-
 testSessionStore({
   name: 'redis',
   env: namespace => ({ REDIS_URL, REDIS_KEY_PREFIX: `${PREFIX}${namespace}:`, ...NEAR_CACHE }),
-  namespacesHeld,
+  namespacesHeld: () => namespacesInRedis({ REDIS_URL }, PREFIX),
   unreachable: { env: { REDIS_URL: 'redis://:hunter2@localhost:1', ...NEAR_CACHE }, address: 'localhost:1' },
   disposable: { start: () => startRedisServer(), env: server => ({ REDIS_URL: server.url, ...NEAR_CACHE }) },
 })

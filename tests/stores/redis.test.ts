@@ -1,33 +1,18 @@
-import { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
 import { createSessionStore } from '~/server/utils/session-store-factory'
 import type { EncryptedSessionStore } from '~/server/session-stores/encrypted-session-store'
 import { missingServerBinary, startRedisServer } from '../support/disposable-servers'
 import { newSessionId, newStateData } from '../support/state-data'
+import { namespacesInRedis } from '../support/test-namespaces'
 import { TEST_SECRET, testSessionStore } from './session-store-contract'
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://localhost:6379'
 const PREFIX = 'auth0-test-'
 
-/** The namespaces of the keys under PREFIX (SCAN: the developer's Redis may hold much else). */
-async function namespacesHeld(): Promise<string[]> {
-  const redis = new Redis(REDIS_URL)
-  try {
-    const found: string[] = []
-    for await (const keys of redis.scanStream({ match: `${PREFIX}*`, count: 1000 }) as AsyncIterable<string[]>) {
-      found.push(...keys.map(key => key.slice(PREFIX.length).split(':')[0]!))
-    }
-    return found
-  }
-  finally {
-    await redis.quit()
-  }
-}
-
 testSessionStore({
   name: 'redis',
   env: namespace => ({ REDIS_URL, REDIS_KEY_PREFIX: `${PREFIX}${namespace}:` }),
-  namespacesHeld,
+  namespacesHeld: () => namespacesInRedis({ REDIS_URL }, PREFIX),
   unreachable: { env: { REDIS_URL: 'redis://:hunter2@localhost:1' }, address: 'localhost:1' },
   disposable: { start: () => startRedisServer(), env: server => ({ REDIS_URL: server.url }) },
 })

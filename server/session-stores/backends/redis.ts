@@ -1,4 +1,5 @@
-import type { ChainableCommander, Redis } from 'ioredis'
+import calculateSlot from 'cluster-key-slot'
+import { Cluster, type ChainableCommander, type Redis } from 'ioredis'
 import { RateLimiterRedis } from 'rate-limiter-flexible'
 import {
   defineBackend, TOMBSTONE_SECONDS, type BackendLimits, type ExportedEntry, type ImportOutcome, type RateLimit, type SessionBackend, type SessionRecord, type StoredSession,
@@ -193,8 +194,8 @@ export class RedisBackend implements SessionBackend {
   #verified: Promise<string | undefined> | undefined
   /** The first connection attempt, shared by the calls that wait for it. */
   #connecting: Promise<void> | undefined
-  /** Until when tombstones are not waited for on replicas, after a WAIT that timed out (ms). */
-  #replicasLateUntil = 0
+  /** Master → until when its tombstones are not waited for, after a WAIT there timed out (ms). */
+  readonly #replicasLateUntil = new Map<string, number>()
 
   constructor(settings: RedisSettings, limits: BackendLimits) {
     this.#settings = settings
@@ -290,16 +291,18 @@ export class RedisBackend implements SessionBackend {
    * too: a failover right after the logout cannot hand the session back. When they do not answer in
    * time the logout still counts (the master has it), and tombstones are not waited for for a while.
    */
-  async #ending<T>(redis: Client, end: (pipeline: ScriptPipeline) => ScriptPipeline): Promise<T> {
+  async #ending<T>(redis: Client, key: string, end: (pipeline: ScriptPipeline, key: string) => ScriptPipeline): Promise<T> {
     const replicas = this.#settings.waitForReplicas
-    const waiting = replicas > 0 && Date.now() >= this.#replicasLateUntil
-    const pipeline = end(redis.pipeline() as ScriptPipeline)
+    // Per master: a failover leaves the promoted one without a replica for a while, the others keep theirs.
+    const master = redis instanceof Cluster ? redis.slots[calculateSlot(key)]?.[0] ?? '' : ''
+    const waiting = replicas > 0 && Date.now() >= (this.#replicasLateUntil.get(master) ?? 0)
+    const pipeline = end(redis.pipeline() as ScriptPipeline, key)
     if (waiting) pipeline.wait(replicas, Math.max(10, Math.floor(this.#limits.timeoutMs / 4)))
     const replies = await pipeline.exec() ?? []
     for (const [error] of replies) if (error) throw error
     if (waiting && (replies[1]![1] as number) < replicas) {
-      this.#replicasLateUntil = Date.now() + 10_000
-      warnOnce(`${this.location} replicas`, `[session-store] WARNING: redis at ${this.location}: fewer than ${replicas} replica(s) `
+      this.#replicasLateUntil.set(master, Date.now() + 10_000)
+      warnOnce(`${this.location} ${master} replicas`, `[session-store] WARNING: redis at ${this.location}${master && ` (master ${master})`}: fewer than ${replicas} replica(s) `
         + 'confirmed a logout in time. Until they do, a failover could bring an ended session back. (REDIS_WAIT_FOR_REPLICAS)')
     }
     return replies[0]![1] as T
@@ -358,7 +361,7 @@ export class RedisBackend implements SessionBackend {
     for (const old of overflow.slice(1)) {
       if (excess <= 0) return
       if (old === id) continue
-      const [status, sids, sub] = await this.#ending<RevokeReply>(redis, pipeline => pipeline.revokeSession(this.#sessionKey(old), '', '', '', '', TOMBSTONE_SECONDS, '1'))
+      const [status, sids, sub] = await this.#ending<RevokeReply>(redis, this.#sessionKey(old), (pipeline, key) => pipeline.revokeSession(key, '', '', '', '', TOMBSTONE_SECONDS, '1'))
       if (status === 3) continue
       excess -= 1
       await Promise.all([redis.zrem(this.#indexKey(subKey), old), status === 1 && this.#unindex(redis, old, words(sids), sub === subKey ? '' : sub ?? '')])
@@ -373,7 +376,7 @@ export class RedisBackend implements SessionBackend {
 
   async remove(id: string): Promise<void> {
     await this.#run(async (redis) => {
-      const [sids, sub] = await this.#ending<[string, string]>(redis, pipeline => pipeline.removeSession(this.#sessionKey(id), TOMBSTONE_SECONDS))
+      const [sids, sub] = await this.#ending<[string, string]>(redis, this.#sessionKey(id), (pipeline, key) => pipeline.removeSession(key, TOMBSTONE_SECONDS))
       void this.#unindex(redis, id, words(sids), sub)
     })
   }
@@ -407,8 +410,8 @@ export class RedisBackend implements SessionBackend {
   }
 
   async #revokeEach(redis: Client, ids: string[], match: LogoutMatch, bound: string): Promise<{ ended: number, left: string[] }> {
-    const replies = await Promise.all(ids.map(id => this.#ending<RevokeReply>(redis,
-      pipeline => pipeline.revokeSession(this.#sessionKey(id), match.sid ?? '', match.sub ?? '', match.iss ?? '', bound, TOMBSTONE_SECONDS, ''))))
+    const replies = await Promise.all(ids.map(id => this.#ending<RevokeReply>(redis, this.#sessionKey(id),
+      (pipeline, key) => pipeline.revokeSession(key, match.sid ?? '', match.sub ?? '', match.iss ?? '', bound, TOMBSTONE_SECONDS, ''))))
     const left: string[] = []
     let ended = 0
     replies.forEach(([status, sids, sub], index) => {
@@ -538,7 +541,7 @@ export class RedisBackend implements SessionBackend {
     }
     const key = this.#sessionKey(entry.id)
     if (entry.kind === 'tombstone') {
-      const [outcome, sids, sub] = await this.#ending<[ImportOutcome, string?, string?]>(redis, pipeline => pipeline.importTombstone(key, Math.ceil(entry.remainingMs), TOMBSTONE_SECONDS))
+      const [outcome, sids, sub] = await this.#ending<[ImportOutcome, string?, string?]>(redis, key, (pipeline, sessionKey) => pipeline.importTombstone(sessionKey, Math.ceil(entry.remainingMs), TOMBSTONE_SECONDS))
       if (outcome === 'ended') void this.#unindex(redis, entry.id, words(sids), sub ?? '')
       return outcome
     }
