@@ -30,12 +30,18 @@ export function storeEnv(kind: StoreKind, namespace: string): Record<string, str
   }
 }
 
-/** The store exactly as the app builds it, through the factory; `settings` add to (or override) storeEnv's. */
+/** No request being served, as for a script. The factory's default asks Nitro, which throws outside a request: about 40 µs a call here. */
+const OUTSIDE_A_REQUEST = { userAgent: () => undefined }
+
+/**
+ * The store exactly as the app builds it, through the factory; `settings` add to (or override) storeEnv's.
+ * Outside a request: a get notes no last activity, a set reads nothing first to tell a sign-in.
+ */
 export function openStore(kind: StoreKind, namespace: string, settings: Record<string, string> = {}): EncryptedSessionStore {
   const info = console.info
   console.info = () => {} // the factory's "sessions are kept in ..." line, once per store: noise here
   try {
-    const store = createSessionStore({ ...storeEnv(kind, namespace), ...settings })
+    const store = createSessionStore({ ...storeEnv(kind, namespace), ...settings }, OUTSIDE_A_REQUEST)
     if (!(store instanceof EncryptedSessionStore)) throw new Error(`No ${kind} store: ${store?.reason ?? 'the factory returned none'}`)
     return store
   }
