@@ -16,7 +16,11 @@ export function isOutage(error: unknown): boolean {
   if (typeof code === 'string' && SQL_STATEMENT_ERROR.test(code)) return false
   // Redis: a Lua script that failed, or a command spanning slots of a Cluster, is our bug; OOM, READONLY,
   // LOADING, MASTERDOWN, CLUSTERDOWN... are the server's state.
-  if (error instanceof Error && error.name === 'ReplyError' && /Error running script|user_script|^CROSSSLOT|^WRONGTYPE/.test(error.message)) return false
+  if (error instanceof Error && error.name === 'ReplyError') {
+    // Redis appends "script: ..., on @user_script:N" to a server-state error raised inside a script too.
+    if (/^(OOM|READONLY|LOADING|MASTERDOWN|BUSY|NOREPLICAS|CLUSTERDOWN|TRYAGAIN|MISCONF)\b/.test(error.message)) return true
+    if (/Error running script|user_script|^CROSSSLOT|^WRONGTYPE/.test(error.message)) return false
+  }
   if (error instanceof Error && /keys in (a|the) pipeline/.test(error.message)) return false
   return true
 }

@@ -130,11 +130,10 @@ describe.skipIf(skip)('the Redis store through Sentinel', () => {
       }
     }, 40_000)
 
-    // Fails today: ioredis is not told of the new master (no failoverDetector), so the store keeps using
-    // the old one, still a master, until the sentinel demotes it about 10 s later; what it wrote there
-    // meanwhile is then discarded: logins lost, and logouts undone. Make this an `it` once the backend
-    // follows the sentinel's +switch-master.
-    it.fails('during a manual failover, logins and logouts that return from one deadline after the sentinel names the new master are neither lost nor undone', async ({ expect }) => {
+    // Without ioredis's failoverDetector the store kept using the old master, still a master until the
+    // sentinel demotes it about 10 s later, and what it wrote there was discarded: logins lost, logouts
+    // undone. The store now follows the sentinel's +switch-master.
+    it('during a manual failover, logins and logouts that return from one deadline after the sentinel names the new master are neither lost nor undone', async ({ expect }) => {
       const own = setups[1]!
       const { store } = storeOn(own)
       try {

@@ -65,6 +65,9 @@ describe('what counts as an outage', () => {
     expect(isOutage(Object.assign(new Error('the database system is shutting down'), { code: '57P03' }))).toBe(true)
     expect(isOutage(Object.assign(new Error('OOM command not allowed'), { name: 'ReplyError' }))).toBe(true)
     expect(isOutage(Object.assign(new Error('CLUSTERDOWN The cluster is down'), { name: 'ReplyError' }))).toBe(true)
+    // Raised by a command inside a script: Redis names the script, but the server's state is the cause.
+    expect(isOutage(Object.assign(new Error('OOM command not allowed when used memory > \'maxmemory\'. script: 062cfb, on @user_script:40.'), { name: 'ReplyError' }))).toBe(true)
+    expect(isOutage(Object.assign(new Error('READONLY You can\'t write against a read only replica. script: 062cfb, on @user_script:40.'), { name: 'ReplyError' }))).toBe(true)
   })
 
   it('not a bug in the statement or script itself', () => {

@@ -157,6 +157,9 @@ export function openRedis(settings: RedisSettings, options: RedisOptions = {}): 
       ...common,
       sentinels: topology.sentinels,
       name: topology.name,
+      // Follow a failover the moment the sentinels announce it (+switch-master), not when the old master
+      // finally drops our connection: it accepts writes for about 10 s more, all lost when it is demoted.
+      failoverDetector: true,
       ...(topology.sentinelPassword && { sentinelPassword: topology.sentinelPassword }),
       ...(settings.tls && { sentinelTLS: {}, enableTLSForSentinelMode: true }),
     })

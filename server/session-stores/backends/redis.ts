@@ -190,6 +190,7 @@ export class RedisBackend implements SessionBackend {
   readonly #limits: BackendLimits
   #client: Client | undefined
   #connectionError: string | undefined
+  #connectionGist: string | undefined
   /** Checked after every (re)connect: why this Redis must not keep sessions, or undefined. */
   #verified: Promise<string | undefined> | undefined
   /** The first connection attempt, shared by the calls that wait for it. */
@@ -224,12 +225,15 @@ export class RedisBackend implements SessionBackend {
       retryStrategy: attempt => Math.min(attempt * 100, 1000),
     })
     client.on('error', (error: Error) => {
-      // ioredis reports every reconnect attempt; say it once per distinct error.
-      if (error.message !== this.#connectionError) console.error(`[session-store] redis at ${this.location}: ${error.message}`)
+      // ioredis reports every reconnect attempt; say it once per distinct error (its retry delays aside).
+      const gist = error.message.replace(/\d+ ?ms/g, 'N ms')
+      if (gist !== this.#connectionGist) console.error(`[session-store] redis at ${this.location}: ${error.message}`)
+      this.#connectionGist = gist
       this.#connectionError = error.message
     })
     client.on('ready', () => {
       this.#connectionError = undefined
+      this.#connectionGist = undefined
       this.#verified = undefined
     })
     for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(name, { numberOfKeys: 1, lua })
