@@ -92,6 +92,34 @@ describe.skipIf(skip)('the Redis store on a Redis Cluster', () => {
     }
   })
 
+  it('with the near cache on, a session ended on one app server stops being served from another\'s memory, on every master', async () => {
+    const nearCache = { ...cluster!.env(), REDIS_NEAR_CACHE: 'true', REDIS_NEAR_CACHE_TTL_MS: '60000' }
+    const serverA = storeOn(cluster!, nearCache)
+    const serverB = createSessionStore({ ...serverA.env }) as EncryptedSessionStore
+    try {
+      const sessions = Array.from({ length: 30 }, () => ({ id: newSessionId(), state: newStateData() }))
+      for (const { id, state } of sessions) await serverA.store.set(id, state)
+      const masters = new Set(await Promise.all(sessions.map(({ id }) => cluster!.masterOf(serverA.sessionKey(id)))))
+      expect(masters.size).toBe(3)
+      // Read until every one is kept: the first reads start the feed, which trusts itself once each master confirmed.
+      await expect.poll(async () => {
+        for (const { id } of sessions) await serverA.store.get(id)
+        return serverA.store.nearCache!.size
+      }, { timeout: 10_000 }).toBe(sessions.length)
+
+      for (const { id } of sessions.slice(0, 15)) await serverB.delete(id)
+      for (const { state } of sessions.slice(15)) await serverB.deleteByLogoutToken({ sid: state.internal.sid })
+
+      // A minute of ttl: only Redis's reports can explain sessions that stop being served.
+      for (const { id } of sessions) await expect.poll(() => serverA.store.get(id), { timeout: 5000, interval: 5 }).toBeUndefined()
+    }
+    finally {
+      await serverA.store.close()
+      await serverB.close()
+      await dropStoreData(serverA.env)
+    }
+  })
+
   it('a hung master: calls on its sessions fail within the deadline with a 503; its replica then serves them while it still hangs', async () => {
     const ownCluster = await startRedisCluster()
     const { store, sessionKey } = storeOn(ownCluster)
