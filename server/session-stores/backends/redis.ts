@@ -74,7 +74,8 @@ return { 2, createdAt }
 `
 
 // KEYS: an index. ARGV: id, score ('' for a sid's set), ttl, cap (0: none). Adds the id and keeps the index
-// at least ttl. With a cap, returns how many ids the user's index holds beyond it, then its oldest cap ids.
+// at least ttl. With a cap, returns how many ids the user's index holds beyond it, then its oldest ones: twice
+// the excess and 10 more (some may be pending, or this id), never more than the cap.
 const INDEX = `
 local index, id, score, ttl, cap = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 if score == '' then redis.call('SADD', index, id) else redis.call('ZADD', index, score, id) end
@@ -82,7 +83,7 @@ if redis.call('TTL', index) < ttl then redis.call('EXPIRE', index, ttl) end
 if cap == 0 then return {} end
 local excess = redis.call('ZCARD', index) - cap
 if excess <= 0 then return {} end
-local oldest = redis.call('ZRANGE', index, 0, cap - 1)
+local oldest = redis.call('ZRANGE', index, 0, math.min(cap, excess * 2 + 10) - 1)
 table.insert(oldest, 1, tostring(excess))
 return oldest
 `
