@@ -89,3 +89,40 @@ describe('a sessions table of the schema before tombstones', () => {
     }
   })
 })
+
+describe('a sessions table of the release before payloads were kept in the row', () => {
+  it('is upgraded on first use: its sessions open, and each moves out of the TOAST table at its next write', async () => {
+    const table = tableFor(newNamespace())
+    const env = { SESSION_STORE: 'postgres', SESSION_STORE_SECRET: TEST_SECRET, DATABASE_URL, POSTGRES_SESSION_TABLE: table }
+    const pool = new pg.Pool({ connectionString: DATABASE_URL })
+    const id = newSessionId()
+    const state = newStateData()
+    const toastedChunks = async () => {
+      const { rows: [{ toast }] } = await pool.query<{ toast: string }>('SELECT reltoastrelid::regclass::text AS toast FROM pg_class WHERE oid = $1::regclass', [table])
+      return (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${toast}`)).rows[0]!.n
+    }
+    try {
+      const before = createSessionStore(env) as EncryptedSessionStore
+      await before.ping()
+      await pool.query(`ALTER TABLE ${table} RESET (toast_tuple_target)`)
+      await before.set(id, state)
+      await before.close()
+      expect(await toastedChunks()).toBeGreaterThan(0)
+
+      const upgraded = createSessionStore(env) as EncryptedSessionStore
+      try {
+        expect(await upgraded.get(id)).toEqual(state)
+        await upgraded.set(id, state)
+        expect(await upgraded.get(id)).toEqual(state)
+        expect(await toastedChunks()).toBe(0)
+      }
+      finally {
+        await upgraded.close()
+      }
+    }
+    finally {
+      await pool.query(`DROP TABLE IF EXISTS ${table}, ${table}_rate_limits`)
+      await pool.end()
+    }
+  })
+})

@@ -9,6 +9,10 @@ export function postgresSchema(table: string): string {
 -- A row whose payload is NULL is a tombstone: an ended session, whose id stays refused until expires_at.
 -- created_at is when the id was first stored, in milliseconds on the database's clock. An id
 -- "once:<hash>" with no payload is a marker of recordOnce() (a logout token's jti), expiring likewise.
+-- A row up to 8 kB keeps its payload in place (toast_tuple_target) instead of moving it to the TOAST
+-- table past 2 kB: a sealed payload never compresses, and reading or writing a session then touches
+-- its row only, not also its TOAST chunks and their index. The cost is space: two 2.9 kB sessions fill
+-- an 8 kB page, 4.1 kB each, against 3.2 kB with TOAST.
 CREATE TABLE IF NOT EXISTS ${table} (
   id         text PRIMARY KEY,
   payload    bytea,
@@ -17,7 +21,7 @@ CREATE TABLE IF NOT EXISTS ${table} (
   sid_keys   text[] NOT NULL,
   sub_key    text,
   iss_key    text
-);
+) WITH (toast_tuple_target = 8160);
 
 -- A table of the schema before tombstones (payload NOT NULL, created_at in seconds or missing, a
 -- revocations table and functions): migrated once, in this transaction.
@@ -30,6 +34,14 @@ BEGIN
     DROP INDEX IF EXISTS ${table}_sub_key_idx;
     DROP FUNCTION IF EXISTS ${table}_write, ${table}_remove, ${table}_revoke;
     DROP TABLE IF EXISTS ${table}_revocations;
+  END IF;
+END $$;
+
+-- A table made before payloads were kept in place: its rows move in place as they are next written.
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_class WHERE oid = '${table}'::regclass AND 'toast_tuple_target=8160' = ANY (reloptions)) THEN
+    ALTER TABLE ${table} SET (toast_tuple_target = 8160);
   END IF;
 END $$;
 
