@@ -105,8 +105,8 @@ export function redactUrl(url: string): string {
   const scheme = /^[a-z][\w+.-]*:\/\//i.exec(url)?.[0]
   if (!scheme) return '(not a URL: not shown)'
   let rest = url.slice(scheme.length)
-  const slash = rest.indexOf('/')
-  const at = rest.lastIndexOf('@', slash === -1 ? rest.length : slash)
+  // The userinfo ends at the last @, wherever a / falls (a password may hold one, unencoded).
+  const at = rest.lastIndexOf('@')
   let userinfo = ''
   if (at !== -1) {
     const credentials = rest.slice(0, at)

@@ -33,8 +33,23 @@ describe('how the Redis store reaches Redis', () => {
   it('says which setting is wrong, and never shows a password', () => {
     expect(() => settings({ REDIS_CLUSTER_NODES: 'c1:7000,c2' })).toThrow('REDIS_CLUSTER_NODES must list host:port pairs separated by commas (for example "10.0.0.1:7000,10.0.0.2:7000"); "c2" is not one.')
     expect(() => settings({ REDIS_CLUSTER_NODES: 'c1:7000', REDIS_SENTINELS: 's1:26379' })).toThrow('REDIS_CLUSTER_NODES and REDIS_SENTINELS both say how to reach Redis: set one of them.')
-    expect(() => settings({ REDIS_URL: 'redis+cluster://:hunter2@c1:99999' })).toThrow('"c1:99999" is not one')
+    expect(() => settings({ REDIS_URL: 'redis+cluster://:hunter2@c1:99999' })).toThrow('REDIS_URL must list host:port pairs')
+    expect(() => settings({ REDIS_CLUSTER_NODES: 'c1:99999' })).toThrow('"c1:99999" is not one')
     expect(() => settings({ REDIS_URL: 'http://:hunter2@cache:6379' })).toThrow('REDIS_URL must start with redis://, rediss://, redis+cluster:// or redis+sentinel://; got http://:***@cache:6379.')
     expect(() => settings({ REDIS_URL: 'http://:hunter2@cache:6379' })).not.toThrow(/hunter2/)
+    // Credentials in a node list, a bad escape in a password, a bad host after one: named, never shown.
+    for (const env of [
+      { REDIS_CLUSTER_NODES: 'default:hunter2@10.0.0.1:7000' },
+      { REDIS_SENTINELS: 's1:26379,default:hunter2@s2' },
+      { REDIS_URL: 'redis+cluster://app:hunter2%@c1:7000' },
+      { REDIS_URL: 'redis+cluster://app:hunter2@c1' },
+    ]) {
+      const error = (() => { try { settings(env) } catch (thrown) { return thrown as Error } })()
+      expect(error?.name).toBe('SessionStoreConfigError')
+      expect(error?.message).not.toMatch(/hunter2|hun\/ter2|ter2/)
+    }
+    // A / or ? in a password, unencoded: the credentials end at the last @.
+    expect(settings({ REDIS_URL: 'redis+cluster://app:hun/ter2@c1:7000' })).toMatchObject({ password: 'hun/ter2', topology: { nodes: [{ host: 'c1', port: 7000 }] } })
+    expect(settings({ REDIS_URL: 'redis+sentinel://app:hun?ter2@s1:26379/sessions' })).toMatchObject({ password: 'hun?ter2', topology: { name: 'sessions' } })
   })
 })

@@ -90,6 +90,7 @@ describe('addresses shown in logs, pages and /api/health', () => {
     ['mongodb://root:hunter2@a:27017,b:27017/?replicaSet=rs0&authSource=admin', 'mongodb://root:***@a:27017,b:27017/?replicaSet=rs0&authSource=admin'],
     ['mongodb://a:27017/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:hunter2', 'mongodb://a:27017/?authMechanism=MONGODB-AWS&authMechanismProperties=***'],
     ['redis://:hunter@2@cache:6379', 'redis://:***@cache:6379'],
+    ['redis://:hunter/2@cache:6379', 'redis://:***@cache:6379'],
     ['redis://cache?password=a@hunter2', 'redis://***'],
     ['redis://:ab?hunter2@cache:6379', 'redis://***'],
   ]

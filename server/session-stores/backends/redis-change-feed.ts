@@ -38,6 +38,8 @@ export class RedisChangeFeed implements ChangeFeed {
   #reliable = false
   #timer: NodeJS.Timeout | undefined
   #lastFailure: string | undefined
+  /** Master → when to try tracking it again after failures (1 s, doubling up to a minute): a Redis that refuses CLIENT is not asked every second. */
+  readonly #retryAt = new Map<string, { at: number, failures: number }>()
 
   constructor(client: () => RedisClient | undefined, keyPrefix: string, settings: NearCacheSettings, timeoutMs: number) {
     this.#client = client
@@ -78,7 +80,7 @@ export class RedisChangeFeed implements ChangeFeed {
       if (!masters.has(address)) this.#lost(address, tracker)
     }
     for (const [address, node] of masters) {
-      if (!this.#trackers.has(address)) this.#track(address, node)
+      if (!this.#trackers.has(address) && Date.now() >= (this.#retryAt.get(address)?.at ?? 0)) this.#track(address, node)
     }
     await Promise.all([...this.#trackers].map(async ([address, tracker]) => {
       if (!tracker.confirmed) return
@@ -88,7 +90,8 @@ export class RedisChangeFeed implements ChangeFeed {
       ])
       if (!answered) this.#lost(address, tracker)
     }))
-    this.#reliable = this.#tracksAll(masters)
+    // The masters read again: the topology may have changed while the PINGs were out.
+    this.#reliable = this.#tracksAll(this.#masters())
   }
 
   #tracksAll(masters: Map<string, Redis>): boolean {
@@ -123,6 +126,7 @@ export class RedisChangeFeed implements ChangeFeed {
       if (this.#trackers.get(address) !== tracker) return
       tracker.confirmed = true
       this.#lastFailure = undefined
+      this.#retryAt.delete(address)
       // Changes made before the subscription was confirmed were not reported: no read begun earlier is kept.
       this.#emit(undefined)
       this.#reliable = this.#tracksAll(this.#masters())
@@ -132,6 +136,8 @@ export class RedisChangeFeed implements ChangeFeed {
       const reason = (error as Error).message
       if (reason !== this.#lastFailure) console.warn(`[session-store] near cache off for now: tracking at ${address} failed (${reason}); every read goes to Redis.`)
       this.#lastFailure = reason
+      const failures = (this.#retryAt.get(address)?.failures ?? 0) + 1
+      this.#retryAt.set(address, { at: Date.now() + Math.min(60_000, 1000 * 2 ** (failures - 1)), failures })
       this.#lost(address, tracker)
     })
   }

@@ -42,7 +42,9 @@ function hostPorts(list: string, variable: string): HostPort[] {
     const match = HOST_PORT.exec(part)
     const port = Number(match?.[2])
     if (!match || port < 1 || port > 65_535) {
-      throw new SessionStoreConfigError(`${variable} must list host:port pairs separated by commas (for example "10.0.0.1:7000,10.0.0.2:7000"); "${part}" is not one.`)
+      // A part with an @ may hold a password: it is not shown.
+      const seen = variable === 'REDIS_URL' || part.includes('@') ? 'one of them is not (not shown: it may hold a password; give the user and password in REDIS_USERNAME and REDIS_PASSWORD, or URL-encode them)' : `"${part}" is not one`
+      throw new SessionStoreConfigError(`${variable} must list host:port pairs separated by commas (for example "10.0.0.1:7000,10.0.0.2:7000"); ${seen}.`)
     }
     return { host: match[1]!.replace(/^\[|\]$/g, ''), port }
   })
@@ -54,22 +56,34 @@ function hostPorts(list: string, variable: string): HostPort[] {
 function multiHostUrl(url: string): { tls: boolean, cluster: boolean, username?: string, password?: string, hosts: HostPort[], path: string } {
   const scheme = /^(rediss?)\+(cluster|sentinel):\/\//i.exec(url)!
   let rest = url.slice(scheme[0].length)
-  const query = rest.indexOf('?')
-  if (query !== -1) rest = rest.slice(0, query)
-  const slash = rest.indexOf('/')
-  const path = slash === -1 ? '' : decodeURIComponent(rest.slice(slash + 1))
-  if (slash !== -1) rest = rest.slice(0, slash)
+  // The credentials end at the last @ (a password may hold / or ?, unencoded): found before the path and query.
   const at = rest.lastIndexOf('@')
   let username: string | undefined
   let password: string | undefined
   if (at !== -1) {
     const userinfo = rest.slice(0, at)
     const colon = userinfo.indexOf(':')
-    username = decodeURIComponent(colon === -1 ? userinfo : userinfo.slice(0, colon)) || undefined
-    password = colon === -1 ? undefined : decodeURIComponent(userinfo.slice(colon + 1)) || undefined
+    username = decode(colon === -1 ? userinfo : userinfo.slice(0, colon)) || undefined
+    password = colon === -1 ? undefined : decode(userinfo.slice(colon + 1)) || undefined
     rest = rest.slice(at + 1)
   }
+  if (rest.includes('?')) {
+    throw new SessionStoreConfigError('REDIS_URL takes no ?parameters in its redis+cluster:// or redis+sentinel:// form: use REDIS_TLS, REDIS_SENTINEL_PASSWORD and the other REDIS_* variables.')
+  }
+  const slash = rest.indexOf('/')
+  const path = slash === -1 ? '' : decode(rest.slice(slash + 1))
+  if (slash !== -1) rest = rest.slice(0, slash)
   return { tls: scheme[1]!.toLowerCase() === 'rediss', cluster: scheme[2]!.toLowerCase() === 'cluster', username, password, hosts: hostPorts(rest, 'REDIS_URL'), path }
+}
+
+/** A URL's percent-encoded part; a bad escape is a setting error that shows nothing of the value (it may be a password). */
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text)
+  }
+  catch {
+    throw new SessionStoreConfigError('REDIS_URL holds a bad %-escape (not shown: it may be in the password).')
+  }
 }
 
 const list = (nodes: HostPort[]) => nodes.map(node => `${node.host.includes(':') ? `[${node.host}]` : node.host}:${node.port}`).join(',')
@@ -91,20 +105,21 @@ export function readRedisSettings(env: EnvReader): RedisSettings {
   let username = env.optional('REDIS_USERNAME')
   let password = env.optional('REDIS_PASSWORD')
   let tls = env.flag('REDIS_TLS', false)
+  const sentinel = (hosts: HostPort[], name?: string): RedisTopology => ({
+    kind: 'sentinel', sentinels: hosts, name: name || env.string('REDIS_SENTINEL_NAME', 'mymaster'), sentinelPassword: env.optional('REDIS_SENTINEL_PASSWORD'),
+  })
   if (clusterNodes) {
     topology = { kind: 'cluster', nodes: hostPorts(clusterNodes, 'REDIS_CLUSTER_NODES') }
   }
   else if (sentinels) {
-    topology = { kind: 'sentinel', sentinels: hostPorts(sentinels, 'REDIS_SENTINELS'), name: env.string('REDIS_SENTINEL_NAME', 'mymaster'), sentinelPassword: env.optional('REDIS_SENTINEL_PASSWORD') }
+    topology = sentinel(hostPorts(sentinels, 'REDIS_SENTINELS'))
   }
   else if (url && /^rediss?\+(cluster|sentinel):\/\//i.test(url)) {
     const parsed = multiHostUrl(url)
     username = parsed.username ?? username
     password = parsed.password ?? password
     tls ||= parsed.tls
-    topology = parsed.cluster
-      ? { kind: 'cluster', nodes: parsed.hosts }
-      : { kind: 'sentinel', sentinels: parsed.hosts, name: parsed.path || env.string('REDIS_SENTINEL_NAME', 'mymaster'), sentinelPassword: env.optional('REDIS_SENTINEL_PASSWORD') }
+    topology = parsed.cluster ? { kind: 'cluster', nodes: parsed.hosts } : sentinel(parsed.hosts, parsed.path)
   }
   else {
     const standalone = url ?? DEFAULT_REDIS_URL

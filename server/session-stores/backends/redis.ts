@@ -1,5 +1,5 @@
 import calculateSlot from 'cluster-key-slot'
-import { Cluster, type ChainableCommander, type Redis } from 'ioredis'
+import { Cluster, type Redis } from 'ioredis'
 import { RateLimiterRedis } from 'rate-limiter-flexible'
 import {
   defineBackend, TOMBSTONE_SECONDS, type BackendLimits, type ExportedEntry, type ImportOutcome, type RateLimit, type SessionBackend, type SessionRecord, type StoredSession,
@@ -41,7 +41,7 @@ end
 `
 
 // KEYS: session. ARGV: sealed, ttl, sid keys, sub key, iss key, indexes' ttl ('' until the caller indexed it), pending ttl, expiresAt.
-// Returns { 0 } for a tombstone (nothing written), { 1, old sid keys, old sub key } when written, or
+// Returns { 0 } for a tombstone (nothing written), { 1 } when written, or
 // { 2, createdAt } when the caller must index it first (a new id, other keys, or indexes that end
 // before it would): then a new id is left pending, so that a revoke walking the index meanwhile ends it.
 const WRITE = `${SESSION_HELPERS}
@@ -54,17 +54,17 @@ createdAt = current[2] or createdAt
 if indexTtl ~= '' then
   redis.call('HSET', key, 'p', sealed, 'e', ARGV[8], 'c', createdAt, 's', sids, 'u', sub, 'i', iss, 'x', seconds + tonumber(indexTtl) - 60)
   redis.call('EXPIRE', key, ttl)
-  return { 1, current[3] or '', current[4] or '' }
+  return { 1 }
 end
 if current[6] and current[3] == sids and current[4] == sub and tonumber(current[5] or 0) >= seconds + ttl then
   redis.call('HSET', key, 'p', sealed, 'e', ARGV[8], 'i', iss)
   redis.call('EXPIRE', key, ttl)
-  return { 1, sids, sub }
+  return { 1 }
 end
 if sids == '' and sub == '' then
   redis.call('HSET', key, 'p', sealed, 'e', ARGV[8], 'c', createdAt, 's', sids, 'u', sub, 'i', iss)
   redis.call('EXPIRE', key, ttl)
-  return { 1, current[3] or '', current[4] or '' }
+  return { 1 }
 end
 if not current[6] then
   redis.call('HSET', key, 'c', createdAt, 's', sids, 'u', sub, 'i', iss)
@@ -123,6 +123,12 @@ redis.call('EXPIRE', key, tonumber(ARGV[5]))
 return 'pending'
 `
 
+// KEYS: session. Deletes it only while it is pending: an import that gave up must not delete what a write or a logout put there since.
+const DROP_PENDING = `
+if redis.call('HEXISTS', KEYS[1], 'p') == 0 and redis.call('HEXISTS', KEYS[1], 't') == 0 then return redis.call('DEL', KEYS[1]) end
+return 0
+`
+
 // KEYS: session. ARGV: remaining ms, tombstone ttl. A tombstone exported by another backend; ending a live
 // session gives it a whole tombstone ttl, as remove() does. Returns { outcome, sid keys, sub key }.
 const IMPORT_TOMBSTONE = `${SESSION_HELPERS}
@@ -141,10 +147,10 @@ return { 'copied' }
 
 /** The scripts by the name they are called by (the bench names a slow one by its hash). Each takes one key. */
 export const SCRIPTS = {
-  writeSession: WRITE, indexSession: INDEX, removeSession: REMOVE, revokeSession: REVOKE_ONE, importSession: IMPORT_SESSION, importTombstone: IMPORT_TOMBSTONE,
+  writeSession: WRITE, indexSession: INDEX, removeSession: REMOVE, revokeSession: REVOKE_ONE, importSession: IMPORT_SESSION, dropPending: DROP_PENDING, importTombstone: IMPORT_TOMBSTONE,
 }
 
-type WriteReply = [0] | [1, string, string] | [2, string]
+type WriteReply = [0] | [1] | [2, string]
 type RevokeReply = [0 | 3] | [1 | 2, string, string]
 
 interface SessionScripts {
@@ -153,11 +159,11 @@ interface SessionScripts {
   removeSession(key: string, tombstoneSeconds: number): Promise<[string, string]>
   revokeSession(key: string, sid: string, sub: string, iss: string, createdUpTo: string, tombstoneSeconds: number, liveOnly: '1' | ''): Promise<RevokeReply>
   importSession(key: string, createdAt: number, sids: string, sub: string, iss: string, pendingTtl: number): Promise<'tombstoned' | 'present' | 'pending'>
+  dropPending(key: string): Promise<number>
   importTombstone(key: string, remainingMs: number, tombstoneSeconds: number): Promise<[ImportOutcome, string?, string?]>
 }
 
 type Client = RedisClient & SessionScripts
-type ScriptPipeline = ChainableCommander & { [Name in keyof SessionScripts]: (...args: Parameters<SessionScripts[Name]>) => ScriptPipeline }
 
 /** Ids one revoke or list step walks at most: a few ms of Redis's time at 100 (bench: faults). */
 const BATCH = 100
@@ -190,14 +196,21 @@ export class RedisBackend implements SessionBackend {
   readonly #settings: RedisSettings
   readonly #limits: BackendLimits
   #client: Client | undefined
+  /** Index entries and tombstones, each followed by a WAIT there, when replicas are waited for: a WAIT never holds up the reads on #client. */
+  #durable: Client | undefined
   #connectionError: string | undefined
   #connectionGist: string | undefined
   /** Checked after every (re)connect: why this Redis must not keep sessions, or undefined. */
   #verified: Promise<string | undefined> | undefined
-  /** The first connection attempt, shared by the calls that wait for it. */
-  #connecting: Promise<void> | undefined
-  /** Master → until when its tombstones are not waited for, after a WAIT there timed out (ms). */
+  /** Each client's first connection attempt, shared by the calls that wait for it. */
+  readonly #connecting = new Map<Client, Promise<void>>()
+  /** Master → until when nothing is waited for there, after a WAIT there timed out (ms). */
   readonly #replicasLateUntil = new Map<string, number>()
+  /** Master → the WAIT running there, and the one queued after it that every call arriving meanwhile shares. */
+  readonly #waitRunning = new Map<string, Promise<number>>()
+  readonly #waitQueued = new Map<string, Promise<number>>()
+  /** Redis refused WAIT (an ACL without @connection): nothing is waited for. */
+  #waitRefused = false
 
   constructor(settings: RedisSettings, limits: BackendLimits) {
     this.#settings = settings
@@ -264,11 +277,7 @@ export class RedisBackend implements SessionBackend {
 
   async #redis(): Promise<Client> {
     const client = this.#client ??= this.#connect()
-    if (client.status === 'reconnecting' || client.status === 'close') {
-      throw new Error(`no connection (${this.#connectionError ?? 'the connection was lost'})`)
-    }
-    // Connected before anything else: on a Cluster, the masters verify() checks are known only then.
-    if (client.status === 'wait') await (this.#connecting ??= client.connect().finally(() => (this.#connecting = undefined)))
+    await this.#connected(client)
     this.#verified ??= this.#verify(client).catch((error: unknown) => {
       this.#verified = undefined
       throw error
@@ -276,6 +285,18 @@ export class RedisBackend implements SessionBackend {
     const unsafe = await this.#verified
     if (unsafe) throw new Error(unsafe)
     return client
+  }
+
+  /** Fails at once while the connection is down; connects a new client first (on a Cluster, the masters are known only then). */
+  async #connected(client: Client): Promise<void> {
+    if (client.status === 'reconnecting' || client.status === 'close') {
+      throw new Error(`no connection (${this.#connectionError ?? 'the connection was lost'})`)
+    }
+    if (client.status === 'wait') {
+      const connecting = this.#connecting.get(client) ?? client.connect().finally(() => this.#connecting.delete(client))
+      this.#connecting.set(client, connecting)
+      await connecting
+    }
   }
 
   /** Runs a command; when ioredis gives up for want of a connection, says why it had none. */
@@ -292,25 +313,54 @@ export class RedisBackend implements SessionBackend {
   }
 
   /**
-   * Ends a session (a tombstone) and, with replicas configured, waits until one holds the tombstone
-   * too: a failover right after the logout cannot hand the session back. When they do not answer in
-   * time the logout still counts (the master has it), and tombstones are not waited for for a while.
+   * Writes what must survive a failover (a tombstone, an index entry) and, with replicas configured,
+   * waits until one holds it too: a master that dies right after cannot hand an ended session back,
+   * nor lose the index a logout needs. The script is sent alone (a Cluster follows MOVED and ASK for
+   * it), on connections of its own, so that WAIT, which holds up its connection, never delays reads.
+   * When no replica answers in time the write still counts (the master has it): waiting stops on
+   * that master for a while, with a warning, rather than failing every logout while it has no replica.
    */
-  async #ending<T>(redis: Client, key: string, end: (pipeline: ScriptPipeline, key: string) => ScriptPipeline): Promise<T> {
-    const replicas = this.#settings.waitForReplicas
-    // Per master: a failover leaves the promoted one without a replica for a while, the others keep theirs.
-    const master = redis instanceof Cluster ? redis.slots[calculateSlot(key)]?.[0] ?? '' : ''
-    const waiting = replicas > 0 && Date.now() >= (this.#replicasLateUntil.get(master) ?? 0)
-    const pipeline = end(redis.pipeline() as ScriptPipeline, key)
-    if (waiting) pipeline.wait(replicas, Math.max(10, Math.floor(this.#limits.timeoutMs / 4)))
-    const replies = await pipeline.exec() ?? []
-    for (const [error] of replies) if (error) throw error
-    if (waiting && (replies[1]![1] as number) < replicas) {
+  async #durably<T>(key: string, write: (client: Client) => Promise<T>): Promise<T> {
+    const replicas = this.#waitRefused ? 0 : this.#settings.waitForReplicas
+    const client = replicas ? this.#durable ??= this.#connect() : await this.#redis()
+    await this.#connected(client)
+    const reply = await write(client)
+    if (!replicas) return reply
+    const master = client instanceof Cluster ? client.slots[calculateSlot(key)]?.[0] ?? '' : ''
+    const node = client instanceof Cluster ? client.nodes('master').find(each => `${each.options.host}:${each.options.port}` === master) : client
+    if (!node || Date.now() < (this.#replicasLateUntil.get(master) ?? 0)) return reply
+    if (await this.#replicated(master, node, replicas) < replicas) {
       this.#replicasLateUntil.set(master, Date.now() + 10_000)
-      warnOnce(`${this.location} ${master} replicas`, `[session-store] WARNING: redis at ${this.location}${master && ` (master ${master})`}: fewer than ${replicas} replica(s) `
-        + 'confirmed a logout in time. Until they do, a failover could bring an ended session back. (REDIS_WAIT_FOR_REPLICAS)')
+      const where = `${this.location}${master && ` (master ${master})`}`
+      warnOnce(`${where} replicas`, `[session-store] WARNING: redis at ${where}: fewer than ${replicas} replica(s) confirmed `
+        + 'an ended session or an index entry in time. Until they do, a failover could bring a session back. (REDIS_WAIT_FOR_REPLICAS)')
     }
-    return replies[0]![1] as T
+    return reply
+  }
+
+  /**
+   * WAIT on the master's connection, at most one running per master: the calls that arrive while one
+   * runs share the next, which covers every write sent before it.
+   */
+  #replicated(master: string, node: Redis, replicas: number): Promise<number> {
+    const queued = this.#waitQueued.get(master)
+    if (queued) return queued
+    const next = (this.#waitRunning.get(master) ?? Promise.resolve(0)).then(() => {
+      this.#waitQueued.delete(master)
+      const running = (node.wait(replicas, Math.max(10, Math.floor(this.#limits.timeoutMs / 4))) as Promise<number>).catch((error: Error) => {
+        if (/NOPERM|unknown command/i.test(error.message)) {
+          this.#waitRefused = true
+          warnOnce(`${this.location} wait`, `[session-store] WARNING: redis at ${this.location} refuses WAIT (${error.message}): `
+            + 'ended sessions are not confirmed on a replica. Allow the @connection commands to this user, or set REDIS_WAIT_FOR_REPLICAS=0.')
+        }
+        return 0
+      })
+      this.#waitRunning.set(master, running)
+      void running.then(() => this.#waitRunning.get(master) === running && this.#waitRunning.delete(master))
+      return running
+    })
+    this.#waitQueued.set(master, next)
+    return next
   }
 
   /** Drops an id from the indexes it is no longer under; stale entries are harmless (every walk checks the session), so a failure is ignored. */
@@ -333,28 +383,27 @@ export class RedisBackend implements SessionBackend {
     return this.#run(async (redis) => {
       const reply = await redis.writeSession(key, record.sealed, ttl, sidText, sub, iss, '', PENDING_SECONDS, record.expiresAt)
       if (reply[0] === 0) return false
-      if (reply[0] === 1) {
-        if (reply[1] !== sidText || reply[2] !== sub) await this.#unindex(redis, record.id, words(reply[1]).filter(sid => !sids.includes(sid)), reply[2] === sub ? '' : reply[2])
-        return true
-      }
+      // Written under other keys: the old ones' index entries stay until their ttl. Dropping them could race
+      // a write of the same id that brought them back; every walk checks the session's own keys anyway.
+      if (reply[0] === 1) return true
       const indexTtl = ttl + INDEX_SLACK_SECONDS
-      const [oldest] = await this.#index(redis, record.id, record.keys, reply[1], indexTtl)
+      const oldest = await this.#index(record.id, record.keys, reply[1], indexTtl)
       const written = await redis.writeSession(key, record.sealed, ttl, sidText, sub, iss, indexTtl, PENDING_SECONDS, record.expiresAt)
       if (written[0] !== 1) return false
-      await this.#unindex(redis, record.id, words(written[1]).filter(sid => !sids.includes(sid)), written[2] === sub ? '' : written[2])
       if (oldest) await this.#endOldest(redis, sub, record.id, oldest)
       return true
     })
   }
 
-  /** Puts the id in its indexes (all at once, each on its own node); returns the user's cap overflow, if any. */
-  async #index(redis: Client, id: string, keys: SessionRecord['keys'], createdAt: string, ttl: number): Promise<[string[] | undefined]> {
+  /** Puts the id in its indexes (all at once, each on its own node, each confirmed on a replica); returns the user's cap overflow, if any. */
+  async #index(id: string, keys: SessionRecord['keys'], createdAt: string, ttl: number): Promise<string[] | undefined> {
     const cap = this.#limits.maxSessionsPerUser
+    const index = (key: string, score: string, limit: number) => this.#durably(key, client => client.indexSession(key, id, score, ttl, limit))
     const [overflow] = await Promise.all([
-      keys.sub ? redis.indexSession(this.#indexKey(keys.sub), id, createdAt, ttl, cap) : Promise.resolve([]),
-      ...keys.sids.map(sid => redis.indexSession(this.#indexKey(sid), id, '', ttl, 0)),
+      keys.sub ? index(this.#indexKey(keys.sub), createdAt, cap) : Promise.resolve([]),
+      ...keys.sids.map(sid => index(this.#indexKey(sid), '', 0)),
     ])
-    return [overflow.length ? overflow : undefined]
+    return overflow.length ? overflow : undefined
   }
 
   /**
@@ -366,7 +415,8 @@ export class RedisBackend implements SessionBackend {
     for (const old of overflow.slice(1)) {
       if (excess <= 0) return
       if (old === id) continue
-      const [status, sids, sub] = await this.#ending<RevokeReply>(redis, this.#sessionKey(old), (pipeline, key) => pipeline.revokeSession(key, '', '', '', '', TOMBSTONE_SECONDS, '1'))
+      const key = this.#sessionKey(old)
+      const [status, sids, sub] = await this.#durably(key, client => client.revokeSession(key, '', '', '', '', TOMBSTONE_SECONDS, '1'))
       if (status === 3) continue
       excess -= 1
       await Promise.all([redis.zrem(this.#indexKey(subKey), old), status === 1 && this.#unindex(redis, old, words(sids), sub === subKey ? '' : sub ?? '')])
@@ -381,7 +431,8 @@ export class RedisBackend implements SessionBackend {
 
   async remove(id: string): Promise<void> {
     await this.#run(async (redis) => {
-      const [sids, sub] = await this.#ending<[string, string]>(redis, this.#sessionKey(id), (pipeline, key) => pipeline.removeSession(key, TOMBSTONE_SECONDS))
+      const key = this.#sessionKey(id)
+      const [sids, sub] = await this.#durably(key, client => client.removeSession(key, TOMBSTONE_SECONDS))
       void this.#unindex(redis, id, words(sids), sub)
     })
   }
@@ -415,8 +466,10 @@ export class RedisBackend implements SessionBackend {
   }
 
   async #revokeEach(redis: Client, ids: string[], match: LogoutMatch, bound: string): Promise<{ ended: number, left: string[] }> {
-    const replies = await Promise.all(ids.map(id => this.#ending<RevokeReply>(redis, this.#sessionKey(id),
-      (pipeline, key) => pipeline.revokeSession(key, match.sid ?? '', match.sub ?? '', match.iss ?? '', bound, TOMBSTONE_SECONDS, ''))))
+    const replies = await Promise.all(ids.map((id) => {
+      const key = this.#sessionKey(id)
+      return this.#durably(key, client => client.revokeSession(key, match.sid ?? '', match.sub ?? '', match.iss ?? '', bound, TOMBSTONE_SECONDS, ''))
+    }))
     const left: string[] = []
     let ended = 0
     replies.forEach(([status, sids, sub], index) => {
@@ -546,7 +599,7 @@ export class RedisBackend implements SessionBackend {
     }
     const key = this.#sessionKey(entry.id)
     if (entry.kind === 'tombstone') {
-      const [outcome, sids, sub] = await this.#ending<[ImportOutcome, string?, string?]>(redis, key, (pipeline, sessionKey) => pipeline.importTombstone(sessionKey, Math.ceil(entry.remainingMs), TOMBSTONE_SECONDS))
+      const [outcome, sids, sub] = await this.#durably(key, client => client.importTombstone(key, Math.ceil(entry.remainingMs), TOMBSTONE_SECONDS))
       if (outcome === 'ended') void this.#unindex(redis, entry.id, words(sids), sub ?? '')
       return outcome
     }
@@ -554,12 +607,12 @@ export class RedisBackend implements SessionBackend {
     const begun = await redis.importSession(key, entry.createdAt, sids.join(' '), sub, iss, PENDING_SECONDS)
     if (begun !== 'pending') return begun
     if (sub && await this.#liveNewerThan(redis, sub, entry.createdAt) >= this.#limits.maxSessionsPerUser) {
-      await redis.del(key)
+      await redis.dropPending(key)
       return 'over-cap'
     }
     const ttl = Math.max(1, entry.expiresAt - nowInSeconds())
     const indexTtl = ttl + INDEX_SLACK_SECONDS
-    const [oldest] = await this.#index(redis, entry.id, entry.keys, String(entry.createdAt), indexTtl)
+    const oldest = await this.#index(entry.id, entry.keys, String(entry.createdAt), indexTtl)
     const written = await redis.writeSession(key, entry.sealed, ttl, sids.join(' '), sub, iss, indexTtl, PENDING_SECONDS, entry.expiresAt)
     if (written[0] !== 1) return 'tombstoned'
     if (oldest) await this.#endOldest(redis, sub, entry.id, oldest)
@@ -584,10 +637,11 @@ export class RedisBackend implements SessionBackend {
 
   async close(): Promise<void> {
     await this.changes?.close()
-    const client = this.#client
+    const clients = [this.#client, this.#durable]
     this.#client = undefined
+    this.#durable = undefined
     this.#verified = undefined
-    if (client) await client.quit().catch(() => client.disconnect())
+    await Promise.all(clients.map(client => client?.quit().catch(() => client.disconnect())))
   }
 }
 
