@@ -98,8 +98,8 @@ describe('a sessions table of the release before payloads were kept in the row',
     const id = newSessionId()
     const state = newStateData()
     const toastedChunks = async () => {
-      const { rows: [{ toast }] } = await pool.query<{ toast: string }>('SELECT reltoastrelid::regclass::text AS toast FROM pg_class WHERE oid = $1::regclass', [table])
-      return (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${toast}`)).rows[0]!.n
+      const { rows } = await pool.query<{ toast: string }>('SELECT reltoastrelid::regclass::text AS toast FROM pg_class WHERE oid = $1::regclass', [table])
+      return (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${rows[0]!.toast}`)).rows[0]!.n
     }
     try {
       const before = createSessionStore(env) as EncryptedSessionStore
