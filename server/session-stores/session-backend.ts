@@ -102,8 +102,10 @@ export interface SessionBackend {
   /** Where the data lives, fit for logs (no password). */
   readonly location: string
   /**
-   * Stores the record and its index entries atomically, unless its id is a tombstone: then writes
-   * nothing and returns false. A new id of a user who then holds more than `maxSessionsPerUser`
+   * Stores the record and its index entries, unless its id is a tombstone: then writes nothing and
+   * returns false. All at once where the backend can (a transaction, one document); Redis, whose keys
+   * may be on different Cluster masters, in the order docs/decisions/004-redis-cluster.md gives,
+   * with the same guarantee: a revoke never misses a live session, and an ended one stays ended. A new id of a user who then holds more than `maxSessionsPerUser`
    * sessions ends (tombstones) the oldest ones.
    */
   write(record: SessionRecord): Promise<boolean>
@@ -136,7 +138,7 @@ export interface SessionBackend {
    */
   exportAll(batchSize: number): AsyncIterable<ExportedEntry[]>
   /**
-   * Writes entries another backend exported, one after another, each atomically; one outcome per
+   * Writes entries another backend exported, one after another, each as a write would (write()); one outcome per
    * entry, in order. A session is written only where its id is free (a live session or a tombstone
    * there wins), so a second run changes nothing; a tombstone ends a live session of its id (ids are
    * never reused: an end is final). A copied session keeps its createdAt and counts toward its user's

@@ -329,7 +329,7 @@ export class RedisBackend implements SessionBackend {
     const master = client instanceof Cluster ? client.slots[calculateSlot(key)]?.[0] ?? '' : ''
     const node = client instanceof Cluster ? client.nodes('master').find(each => `${each.options.host}:${each.options.port}` === master) : client
     if (!node || Date.now() < (this.#replicasLateUntil.get(master) ?? 0)) return reply
-    if (await this.#replicated(master, node, replicas) < replicas) {
+    if (await this.#replicated(master, node, replicas) < replicas && !this.#waitRefused) {
       this.#replicasLateUntil.set(master, Date.now() + 10_000)
       const where = `${this.location}${master && ` (master ${master})`}`
       warnOnce(`${where} replicas`, `[session-store] WARNING: redis at ${where}: fewer than ${replicas} replica(s) confirmed `
