@@ -38,7 +38,7 @@ describe('how the Redis store reaches Redis', () => {
     expect(() => settings({ REDIS_URL: 'http://:hunter2@cache:6379' })).toThrow('REDIS_URL must start with redis://, rediss://, redis+cluster:// or redis+sentinel://; got http://:***@cache:6379.')
     expect(() => settings({ REDIS_URL: 'http://:hunter2@cache:6379' })).not.toThrow(/hunter2/)
     // Credentials in a node list, a bad escape in a password, a bad host after one: named, never shown.
-    for (const env of [
+    for (const env of <Array<Record<string, string>>>[
       { REDIS_CLUSTER_NODES: 'default:hunter2@10.0.0.1:7000' },
       { REDIS_SENTINELS: 's1:26379,default:hunter2@s2' },
       { REDIS_URL: 'redis+cluster://app:hunter2%@c1:7000' },
