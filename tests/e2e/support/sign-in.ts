@@ -33,7 +33,7 @@ export async function signIn(page: Page, user: DevUser, path = '/profile') {
   const appURL = (relative: string) => path.startsWith('http') ? new URL(relative, path).href : relative
   const target = new URL(path, 'http://app.invalid')
   const returnTo = target.pathname + target.search
-  const loginPage = await page.request.get(appURL(`/auth/login?returnTo=${encodeURIComponent(returnTo)}`))
+  const loginPage = await page.request.get(appURL(`/auth/login?returnTo=${encodeURIComponent(returnTo)}`), { maxRetries: 1 })
   const action = /<form method="post" action="([^"]+)">/.exec(await loginPage.text())?.[1]
   expect(action, `the IdP's login form (${loginPage.url()}, ${loginPage.status()})`).toBeTruthy()
   const landed = await page.request.post(new URL(action!.replaceAll('&amp;', '&'), loginPage.url()).href, { form: { name: user.loginName } })
@@ -48,7 +48,9 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
 
 /** The session facts the app gives the browser's own cookie (/api/session), or undefined when signed out. */
 export async function sessionOf(page: Page, appURL?: string): Promise<CurrentSession | undefined> {
-  const response = await page.request.get(appURL ? new URL('/api/session', appURL).href : '/api/session')
+  // Retried once on ECONNRESET only: the request context may reuse a keep-alive socket the server closed
+  // that instant (Node's 5 s keepAliveTimeout), which the server never saw (a CI run lost a story to it).
+  const response = await page.request.get(appURL ? new URL('/api/session', appURL).href : '/api/session', { maxRetries: 1 })
   if (response.status() === 401) return undefined
   expect(response.status(), `/api/session answered ${response.status()}: ${await response.text()}`).toBe(200)
   return response.json()
