@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
+import { infoFields } from '~/server/session-stores/backends/redis-connection'
 import { exited, freePort, until, type DisposableServer } from './disposable-servers'
 
 const HOST = '127.0.0.1'
@@ -70,10 +71,6 @@ function serves(node: NodeView, slot: number): boolean {
 
 /** A node failing or suspected to, or not yet fully joined. */
 const UNSETTLED_FLAGS = ['fail', 'fail?', 'handshake', 'noaddr']
-
-function infoFields(info: string): Record<string, string> {
-  return Object.fromEntries(info.split('\r\n').filter(line => line.includes(':')).map(line => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)]))
-}
 
 class ClusterNode {
   readonly port: number

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
+import { infoFields } from '~/server/session-stores/backends/redis-connection'
 import { exited, freePort, startRedisServer, until, type DisposableServer } from './disposable-servers'
 
 const HOST = '127.0.0.1'
@@ -33,10 +34,6 @@ export interface RedisSentinel extends DisposableServer {
   /** SIGSTOP to the sentinel and both servers: everything hangs. */
   freeze(): void
   thaw(): void
-}
-
-function infoFields(info: string): Record<string, string> {
-  return Object.fromEntries(info.split('\r\n').filter(line => line.includes(':')).map(line => line.split(/:(.*)/s, 2) as [string, string]))
 }
 
 /** SENTINEL REPLICAS and SENTINEL MASTER reply with flat [field, value, ...] lists. */

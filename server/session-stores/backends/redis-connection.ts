@@ -194,6 +194,12 @@ export function openRedis(settings: RedisSettings, options: RedisOptions = {}): 
   return new Cluster(topology.nodes, clusterOptions)
 }
 
+/** The `field:value` lines of an INFO or CLUSTER INFO reply (a value may hold colons of its own). */
+export function infoFields(info: string): Record<string, string> {
+  return Object.fromEntries(info.split(/\r?\n/).filter(line => line.includes(':'))
+    .map(line => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim()]))
+}
+
 /** The master nodes' connections (a standalone or Sentinel client is its own one master): SCAN, INFO and drop() go to each. */
 export function masters(client: RedisClient): Redis[] {
   return client instanceof Cluster ? client.nodes('master') : [client]

@@ -7,7 +7,7 @@ import {
 import type { LogoutMatch } from '../session-index'
 import { nowInSeconds } from '../session-expiry'
 import { RedisChangeFeed } from './redis-change-feed'
-import { DEFAULT_REDIS_URL, masters, openRedis, readRedisSettings, type RedisClient, type RedisSettings } from './redis-connection'
+import { DEFAULT_REDIS_URL, infoFields, masters, openRedis, readRedisSettings, type RedisClient, type RedisSettings } from './redis-connection'
 
 // Keys: <prefix>session:<id> is a hash { p: sealed payload, e: expires at (s), c: first stored (ms, Redis clock),
 // s: sid keys, u: sub key, i: iss key, x: its indexes last until (s, Redis clock) }, or a tombstone { t: 1 }
@@ -184,10 +184,6 @@ function warnOnce(about: string, message: string): void {
   console.warn(message)
 }
 
-function infoField(info: string, name: string): string | undefined {
-  return new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim()
-}
-
 const words = (text: string | undefined): string[] => text ? text.split(' ').filter(Boolean) : []
 
 export class RedisBackend implements SessionBackend {
@@ -260,14 +256,14 @@ export class RedisBackend implements SessionBackend {
    */
   async #verify(client: Client): Promise<string | undefined> {
     for (const node of masters(client)) {
-      const info = await node.info()
-      const policy = infoField(info, 'maxmemory_policy')
+      const info = infoFields(await node.info())
+      const policy = info.maxmemory_policy
       if (policy && EVICTING.test(policy)) {
         return `its maxmemory-policy is "${policy}", which evicts keys: ended sessions would come back and live ones vanish. `
           + 'Set maxmemory-policy noeviction (redis.conf, or CONFIG SET maxmemory-policy noeviction)'
       }
       const save = await node.config('GET', 'save').then(reply => (reply as string[])[1], () => undefined)
-      if (infoField(info, 'aof_enabled') === '0' && save === '') {
+      if (info.aof_enabled === '0' && save === '') {
         warnOnce(`${this.location} persistence`, `[session-store] WARNING: redis at ${this.location} has no persistence (appendonly no, save ""): `
           + 'a restart of Redis signs every user out. Turn on appendonly yes for production.')
       }
@@ -320,9 +316,9 @@ export class RedisBackend implements SessionBackend {
    * When no replica answers in time the write still counts (the master has it): waiting stops on
    * that master for a while, with a warning, rather than failing every logout while it has no replica.
    */
-  async #durably<T>(key: string, write: (client: Client) => Promise<T>): Promise<T> {
+  async #durably<T>(redis: Client, key: string, write: (client: Client) => Promise<T>): Promise<T> {
     const replicas = this.#waitRefused ? 0 : this.#settings.waitForReplicas
-    const client = replicas ? this.#durable ??= this.#connect() : await this.#redis()
+    const client = replicas ? this.#durable ??= this.#connect() : redis
     await this.#connected(client)
     const reply = await write(client)
     if (!replicas) return reply
@@ -383,22 +379,31 @@ export class RedisBackend implements SessionBackend {
     return this.#run(async (redis) => {
       const reply = await redis.writeSession(key, record.sealed, ttl, sidText, sub, iss, '', PENDING_SECONDS, record.expiresAt)
       if (reply[0] === 0) return false
-      // Written under other keys: the old ones' index entries stay until their ttl. Dropping them could race
-      // a write of the same id that brought them back; every walk checks the session's own keys anyway.
       if (reply[0] === 1) return true
-      const indexTtl = ttl + INDEX_SLACK_SECONDS
-      const oldest = await this.#index(record.id, record.keys, reply[1], indexTtl)
-      const written = await redis.writeSession(key, record.sealed, ttl, sidText, sub, iss, indexTtl, PENDING_SECONDS, record.expiresAt)
-      if (written[0] !== 1) return false
-      if (oldest) await this.#endOldest(redis, sub, record.id, oldest)
-      return true
+      return this.#indexThenWrite(redis, record, reply[1], ttl)
     })
   }
 
+  /**
+   * The write of a new id, of other keys, or of indexes that would end first (and an import's):
+   * the id into its indexes, then the session (refused on a tombstone), then the user's cap. Keys it
+   * is no longer written under keep their entries until those expire: dropping them could race a
+   * write of the same id that brought them back, and every walk checks the session's own keys.
+   */
+  async #indexThenWrite(redis: Client, record: SessionRecord, createdAt: string, ttl: number): Promise<boolean> {
+    const { sids, sub = '', iss = '' } = record.keys
+    const indexTtl = ttl + INDEX_SLACK_SECONDS
+    const oldest = await this.#index(redis, record.id, record.keys, createdAt, indexTtl)
+    const written = await redis.writeSession(this.#sessionKey(record.id), record.sealed, ttl, sids.join(' '), sub, iss, indexTtl, PENDING_SECONDS, record.expiresAt)
+    if (written[0] !== 1) return false
+    if (oldest) await this.#endOldest(redis, sub, record.id, oldest)
+    return true
+  }
+
   /** Puts the id in its indexes (all at once, each on its own node, each confirmed on a replica); returns the user's cap overflow, if any. */
-  async #index(id: string, keys: SessionRecord['keys'], createdAt: string, ttl: number): Promise<string[] | undefined> {
+  async #index(redis: Client, id: string, keys: SessionRecord['keys'], createdAt: string, ttl: number): Promise<string[] | undefined> {
     const cap = this.#limits.maxSessionsPerUser
-    const index = (key: string, score: string, limit: number) => this.#durably(key, client => client.indexSession(key, id, score, ttl, limit))
+    const index = (key: string, score: string, limit: number) => this.#durably(redis, key, client => client.indexSession(key, id, score, ttl, limit))
     const [overflow] = await Promise.all([
       keys.sub ? index(this.#indexKey(keys.sub), createdAt, cap) : Promise.resolve([]),
       ...keys.sids.map(sid => index(this.#indexKey(sid), '', 0)),
@@ -416,7 +421,7 @@ export class RedisBackend implements SessionBackend {
       if (excess <= 0) return
       if (old === id) continue
       const key = this.#sessionKey(old)
-      const [status, sids, sub] = await this.#durably(key, client => client.revokeSession(key, '', '', '', '', TOMBSTONE_SECONDS, '1'))
+      const [status, sids, sub] = await this.#durably(redis, key, client => client.revokeSession(key, '', '', '', '', TOMBSTONE_SECONDS, '1'))
       if (status === 3) continue
       excess -= 1
       await Promise.all([redis.zrem(this.#indexKey(subKey), old), status === 1 && this.#unindex(redis, old, words(sids), sub === subKey ? '' : sub ?? '')])
@@ -432,7 +437,7 @@ export class RedisBackend implements SessionBackend {
   async remove(id: string): Promise<void> {
     await this.#run(async (redis) => {
       const key = this.#sessionKey(id)
-      const [sids, sub] = await this.#durably(key, client => client.removeSession(key, TOMBSTONE_SECONDS))
+      const [sids, sub] = await this.#durably(redis, key, client => client.removeSession(key, TOMBSTONE_SECONDS))
       void this.#unindex(redis, id, words(sids), sub)
     })
   }
@@ -468,7 +473,7 @@ export class RedisBackend implements SessionBackend {
   async #revokeEach(redis: Client, ids: string[], match: LogoutMatch, bound: string): Promise<{ ended: number, left: string[] }> {
     const replies = await Promise.all(ids.map((id) => {
       const key = this.#sessionKey(id)
-      return this.#durably(key, client => client.revokeSession(key, match.sid ?? '', match.sub ?? '', match.iss ?? '', bound, TOMBSTONE_SECONDS, ''))
+      return this.#durably(redis, key, client => client.revokeSession(key, match.sid ?? '', match.sub ?? '', match.iss ?? '', bound, TOMBSTONE_SECONDS, ''))
     }))
     const left: string[] = []
     let ended = 0
@@ -525,7 +530,7 @@ export class RedisBackend implements SessionBackend {
   async ping(): Promise<void> {
     await this.#run(async (redis) => {
       if (this.#settings.topology.kind !== 'cluster') return redis.ping()
-      const state = infoField(await redis.cluster('INFO') as string, 'cluster_state')
+      const state = infoFields(await redis.cluster('INFO') as string).cluster_state
       if (state !== 'ok') throw new Error(`the cluster's state is "${state}": some slots have no master`)
     })
   }
@@ -599,7 +604,7 @@ export class RedisBackend implements SessionBackend {
     }
     const key = this.#sessionKey(entry.id)
     if (entry.kind === 'tombstone') {
-      const [outcome, sids, sub] = await this.#durably(key, client => client.importTombstone(key, Math.ceil(entry.remainingMs), TOMBSTONE_SECONDS))
+      const [outcome, sids, sub] = await this.#durably(redis, key, client => client.importTombstone(key, Math.ceil(entry.remainingMs), TOMBSTONE_SECONDS))
       if (outcome === 'ended') void this.#unindex(redis, entry.id, words(sids), sub ?? '')
       return outcome
     }
@@ -610,13 +615,8 @@ export class RedisBackend implements SessionBackend {
       await redis.dropPending(key)
       return 'over-cap'
     }
-    const ttl = Math.max(1, entry.expiresAt - nowInSeconds())
-    const indexTtl = ttl + INDEX_SLACK_SECONDS
-    const oldest = await this.#index(entry.id, entry.keys, String(entry.createdAt), indexTtl)
-    const written = await redis.writeSession(key, entry.sealed, ttl, sids.join(' '), sub, iss, indexTtl, PENDING_SECONDS, entry.expiresAt)
-    if (written[0] !== 1) return 'tombstoned'
-    if (oldest) await this.#endOldest(redis, sub, entry.id, oldest)
-    return 'copied'
+    const written = await this.#indexThenWrite(redis, entry, String(entry.createdAt), Math.max(1, entry.expiresAt - nowInSeconds()))
+    return written ? 'copied' : 'tombstoned'
   }
 
   /** How many of the user's live sessions were created after `createdAt`, counting up to the cap. */
